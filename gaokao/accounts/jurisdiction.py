@@ -1,0 +1,77 @@
+"""Jurisdiction: the one place that decides which rows a staff user may see.
+
+Province staff see their province, city staff their city's counties, county staff their
+county's points, point staff their own point. Every staff query goes through `visible_to`,
+and views fetch single objects with `get_visible_or_404`, so an object outside the user's
+jurisdiction answers exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from gaokao.accounts.models import StaffUser
+
+NOTHING = Q(pk__in=[])
+
+
+def jurisdiction_q(user: StaffUser | Any, county: str, point: str | None) -> Q:
+    """Q for rows whose county is reached by the lookup `county` and whose point (if rows
+    belong to points) by `point`; `point=None` means point staff see none of these rows."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    role = getattr(user, "role", None)
+    if role == "province":
+        return Q(**{f"{county}__parent__parent": user.region_id})
+    if role == "city":
+        return Q(**{f"{county}__parent": user.region_id})
+    if role == "county":
+        return Q(**{county: user.region_id})
+    if role == "point" and point is not None:
+        return Q(**{point: user.point_id})
+    return NOTHING
+
+
+class JurisdictionQuerySet(models.QuerySet):
+    """A queryset that knows the lookups from its model to the county and the point."""
+
+    county_lookup: str = "county"
+    point_lookup: str | None = None
+
+    def visible_to(self, user: StaffUser | Any) -> JurisdictionQuerySet:
+        return self.filter(jurisdiction_q(user, self.county_lookup, self.point_lookup))
+
+
+def scoped_manager(*, county: str, point: str | None) -> models.Manager:
+    """A manager whose querysets have `visible_to(user)` for a model reached by these lookups."""
+    queryset = type(
+        "ScopedQuerySet", (JurisdictionQuerySet,), {"county_lookup": county, "point_lookup": point}
+    )
+    return queryset.as_manager()
+
+
+class RegionQuerySet(models.QuerySet):
+    def visible_to(self, user: StaffUser | Any) -> RegionQuerySet:
+        """A user's own region and every region below it; point staff manage no regions."""
+        if (
+            not getattr(user, "is_authenticated", False)
+            or not user.is_active
+            or getattr(user, "role", None) not in ("province", "city", "county")
+        ):
+            return self.none()
+        r = user.region_id
+        return self.filter(Q(pk=r) | Q(parent=r) | Q(parent__parent=r))
+
+
+def get_visible_or_404(queryset: models.QuerySet, user: StaffUser | Any, **lookup: Any) -> Any:
+    """The object matching `lookup` within the user's jurisdiction, or 404 (never 403: an
+    object outside the jurisdiction must not be distinguishable from a missing one)."""
+    try:
+        return queryset.visible_to(user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError) as e:
+        raise Http404 from e

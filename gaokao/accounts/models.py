@@ -1,0 +1,103 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+from gaokao.regions.models import Region, RegistrationPoint
+
+
+class Role(models.TextChoices):
+    PROVINCE = "province", _("Province authority")
+    CITY = "city", _("City office")
+    COUNTY = "county", _("County office")
+    POINT = "point", _("Registration point")
+
+
+ROLE_LEVEL = {Role.PROVINCE: "province", Role.CITY: "city", Role.COUNTY: "county"}
+
+
+class StaffQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "StaffQuerySet":
+        """Accounts of the units inside the user's jurisdiction."""
+        regions = Region.objects.visible_to(user)
+        points = RegistrationPoint.objects.visible_to(user)
+        return self.filter(Q(region__in=regions) | Q(point__in=points))
+
+
+class StaffManager(UserManager.from_queryset(StaffQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class StaffUser(AbstractUser):
+    """工作人员 — a staff account of the province, a city, a county or a registration point.
+
+    A province, city or county account belongs to a region of that level, a point account
+    to a registration point. That unit is the account's jurisdiction.
+    """
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+
+    role = models.CharField(_("role"), max_length=8, choices=Role)
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("region")
+    )
+    point = models.ForeignKey(
+        RegistrationPoint,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("registration point"),
+    )
+    # Real-name data (实名认证), entered by the level above and confirmed at first login.
+    real_name = models.CharField(_("real name"), max_length=50, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
+    real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
+
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = _("staff account")
+        verbose_name_plural = _("staff accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="point", point__isnull=False, region__isnull=True)
+                | Q(role__in=["province", "city", "county"], point__isnull=True, region__isnull=False),
+                name="staff_unit_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.real_name})" if self.real_name else self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.POINT:
+            if self.point_id is None or self.region_id is not None:
+                raise ValidationError(_("A point account belongs to a registration point."))
+        elif self.role in ROLE_LEVEL:
+            if self.region is None or self.point_id is not None:
+                raise ValidationError(_("This account must belong to a region."))
+            if self.region.level != ROLE_LEVEL[self.role]:
+                raise ValidationError(_("The region's level does not match the account's role."))
+
+    @property
+    def unit(self) -> Region | RegistrationPoint:
+        """The region or point this account works for."""
+        return self.point if self.role == Role.POINT else self.region
+
+    @property
+    def county(self) -> Region | None:
+        """The county the account's unit lies in (None for province and city accounts)."""
+        if self.role == Role.POINT:
+            return self.point.county
+        return self.region if self.role == Role.COUNTY else None
+
+    @property
+    def home_region(self) -> Region:
+        """The region whose schedule (deadlines, extensions) applies to this account."""
+        return self.point.county if self.role == Role.POINT else self.region

@@ -1,0 +1,136 @@
+"""Demo data: a season open today, a few points, and one account for every level.
+
+Idempotent: what exists is reused. Passwords are random on first creation and kept in
+$GAOKAO_DATA_DIR/demo-accounts.txt (readable by the owner only) so they can be shown again.
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gaokao.accounts.models import Role, StaffUser
+from gaokao.presets.services import load_preset
+from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
+
+DEMO_SEASON = "演示报名季"
+
+# (county code, point code, name)
+POINTS = [
+    ("430102", "0102001", "芙蓉区演示中学报名点"),
+    ("430102", "0102002", "芙蓉区演示职业学校报名点"),
+    ("430103", "0103001", "天心区演示中学报名点"),
+    ("430202", "0202001", "荷塘区演示中学报名点"),
+]
+
+# (user name, role, region code or point code, real name)
+ACCOUNTS = [
+    ("demo-province", Role.PROVINCE, "430000", "省考试院演示员"),
+    ("demo-changsha", Role.CITY, "430100", "长沙市演示员"),
+    ("demo-furong", Role.COUNTY, "430102", "芙蓉区演示员"),
+    ("demo-furong-point", Role.POINT, "0102001", "芙蓉区报名点演示员"),
+    ("demo-tianxin", Role.COUNTY, "430103", "天心区演示员"),
+    ("demo-zhuzhou", Role.CITY, "430200", "株洲市演示员"),
+]
+
+# Days before and after today for each window, so that the demo is usable today.
+WINDOWS = {
+    PhaseKind.MAIN: (-7, 14),
+    PhaseKind.PROFESSIONAL: (-7, 14),
+    PhaseKind.CITY_ART: (-7, 30),
+    PhaseKind.CITY_ALL: (-7, 45),
+    PhaseKind.YOUTH: (-1, 7),
+}
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    unit: str
+
+
+def passwords_file() -> Path:
+    return settings.DATA_DIR / "demo-accounts.txt"
+
+
+def read_passwords() -> dict[str, str]:
+    path = passwords_file()
+    if not path.exists():
+        return {}
+    pairs = (line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
+    return {name: password for name, password in pairs}
+
+
+def write_passwords(passwords: dict[str, str]) -> None:
+    path = passwords_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{n}\t{p}\n" for n, p in sorted(passwords.items())))
+    path.chmod(0o600)
+
+
+@transaction.atomic
+def ensure_demo(today: dt.date | None = None) -> list[DemoAccount]:
+    load_preset("hunan-2020")
+    ensure_season(today or timezone.localdate())
+    for county_code, code, name in POINTS:
+        RegistrationPoint.objects.get_or_create(
+            code=code, defaults={"county": Region.objects.get(code=county_code), "name": name}
+        )
+    return ensure_accounts()
+
+
+def ensure_season(today: dt.date) -> Season:
+    province = Region.objects.get(code="430000")
+    season, created = Season.objects.get_or_create(
+        province=province, name=DEMO_SEASON, defaults={"year": today.year + 1}
+    )
+    if created:
+        for kind, (before, after) in WINDOWS.items():
+            Phase.objects.create(
+                season=season,
+                kind=kind,
+                starts_at=day_start(today + dt.timedelta(days=before)),
+                ends_at=day_end(today + dt.timedelta(days=after)),
+            )
+    if not season.is_current:
+        Season.objects.filter(is_current=True).update(is_current=False)
+        season.is_current = True
+        season.save(update_fields=["is_current"])
+    return season
+
+
+def ensure_accounts() -> list[DemoAccount]:
+    passwords = read_passwords()
+    accounts = []
+    for username, role, unit_code, real_name in ACCOUNTS:
+        unit = (
+            RegistrationPoint.objects.get(code=unit_code)
+            if role == Role.POINT
+            else Region.objects.get(code=unit_code)
+        )
+        user = StaffUser.objects.filter(username=username).first()
+        if user is None:
+            user = StaffUser(
+                username=username,
+                role=role,
+                real_name=real_name,
+                point=unit if role == Role.POINT else None,
+                region=None if role == Role.POINT else unit,
+                is_staff=role == Role.PROVINCE,
+                is_superuser=role == Role.PROVINCE,
+            )
+        if user.pk is None or username not in passwords:
+            passwords[username] = secrets.token_urlsafe(9)
+            user.set_password(passwords[username])
+            user.full_clean()
+            user.save()
+        accounts.append(DemoAccount(username, passwords[username], user.get_role_display(), str(unit)))
+    write_passwords(passwords)
+    return accounts

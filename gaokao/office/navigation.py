@@ -1,0 +1,40 @@
+"""The office web's navigation: one list, filtered by the signed-in user's role.
+
+Later work adds its pages here with the roles that may use them.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ALL_ROLES = frozenset({"province", "city", "county", "point"})
+OFFICES = frozenset({"province", "city", "county"})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: frozenset[str] = ALL_ROLES
+
+
+NAVIGATION = [
+    NavItem(_("Home"), "office:home"),
+    NavItem(_("Units"), "office:units", OFFICES),
+    NavItem(_("Schedule"), "office:schedule"),
+]
+
+
+def items_for(user) -> list[dict]:
+    role = getattr(user, "role", None)
+    return [{"label": i.label, "url": reverse(i.url_name)} for i in NAVIGATION if role in i.roles]
+
+
+def context(request) -> dict:
+    """Template context processor: the navigation of the signed-in staff user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    return {"navigation": items_for(user)}

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from gaokao.presets.services import PresetError, available, load_preset
+
+
+class Command(BaseCommand):
+    help = "Load a province's regions, code tables and season schedule (e.g. hunan-2020)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("preset", help=f"one of: {', '.join(available())}")
+
+    def handle(self, preset, **options):
+        try:
+            report = load_preset(preset)
+        except PresetError as e:
+            raise CommandError(str(e)) from e
+        for kind in sorted(set(report.created) | set(report.existing)):
+            self.stdout.write(
+                f"{kind}: {report.created.get(kind, 0)} created, {report.existing.get(kind, 0)} already there"
+            )

@@ -1,0 +1,105 @@
+"""Presets: a province's regions, code tables and season schedule shipped as data files.
+
+A preset is a folder beside this module with `regions.csv`, `codes.csv` and `season.toml`.
+Loading creates what is missing and leaves what exists alone, so loading twice changes
+nothing and a province's later edits (a renamed code, a changed city-county code) survive.
+"""
+
+import csv
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from gaokao.codes.models import Code
+from gaokao.regions.models import Region
+from gaokao.seasons.models import Phase, Season, day_end, day_start
+
+PRESETS_DIR = Path(__file__).resolve().parent
+
+
+class PresetError(Exception):
+    pass
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    existing: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, created: bool) -> None:
+        target = self.created if created else self.existing
+        target[kind] = target.get(kind, 0) + 1
+
+
+def available() -> list[str]:
+    return sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "season.toml").is_file())
+
+
+@transaction.atomic
+def load_preset(name: str) -> LoadReport:
+    folder = PRESETS_DIR / name
+    if name not in available():
+        raise PresetError(f"unknown preset {name!r}; available: {', '.join(available())}")
+    report = LoadReport()
+    load_regions(folder / "regions.csv", report)
+    load_codes(folder / "codes.csv", report)
+    load_season(folder / "season.toml", report)
+    return report
+
+
+def load_regions(path: Path, report: LoadReport) -> None:
+    by_code: dict[str, Region] = {r.code: r for r in Region.objects.all()}
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # The file is sorted by code, so a parent always comes before its children.
+    for row in rows:
+        code = row["code"]
+        if code in by_code:
+            report.count("regions", False)
+            continue
+        parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
+        if row["parent_code"] and parent is None:
+            raise PresetError(f"region {code}: parent {row['parent_code']} is not in the file")
+        region = Region(code=code, name=row["name"], level=row["level"], parent=parent)
+        if region.level == Region.Level.COUNTY:
+            region.registration_code = Region.default_registration_code(code)
+        region.full_clean()
+        region.save()
+        by_code[code] = region
+        report.count("regions", True)
+
+
+def load_codes(path: Path, report: LoadReport) -> None:
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            _, created = Code.objects.get_or_create(
+                table=row["table"],
+                code=row["code"],
+                defaults={
+                    "name": row["name"],
+                    "sort_order": int(row["sort_order"]),
+                    "attrs": json.loads(row["attrs"]) if row["attrs"] else {},
+                },
+            )
+            report.count("codes", created)
+
+
+def load_season(path: Path, report: LoadReport) -> Season:
+    with path.open("rb") as f:
+        spec = tomllib.load(f)
+    province = Region.objects.get(code=spec["province"], level=Region.Level.PROVINCE)
+    season, created = Season.objects.get_or_create(
+        province=province, name=spec["name"], defaults={"year": spec["year"]}
+    )
+    report.count("seasons", created)
+    for kind, window in spec["phases"].items():
+        _, created = Phase.objects.get_or_create(
+            season=season,
+            kind=kind,
+            defaults={"starts_at": day_start(window["opens"]), "ends_at": day_end(window["closes"])},
+        )
+        report.count("phases", created)
+    return season

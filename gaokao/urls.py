@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from gaokao.accounts.admin_site import restrict_admin_to_province
+
+restrict_admin_to_province(admin.site)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="office:home", permanent=False)),
+    path("office/", include("gaokao.office.urls")),
+    path("admin/", admin.site.urls),
+]
