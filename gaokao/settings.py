@@ -50,11 +50,15 @@ def envsecret(name: str) -> str | None:
 DATA_DIR = Path(os.environ.get("GAOKAO_DATA_DIR", "var")).resolve()
 GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
 DEBUG = envbool("DEBUG", "False")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
 
 _sqlite_default = f"sqlite:///{DATA_DIR / 'gaokao.sqlite3'}"
 try:
-    DATABASES = {"default": environ.Env.db_url_config(os.environ.get("DATABASE_URL", _sqlite_default))}
+    DATABASES = {
+        "default": environ.Env.db_url_config(os.environ.get("DATABASE_URL", _sqlite_default))
+    }
 except Exception as e:  # django-environ raises several kinds for a malformed URL
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {e}") from e
 _db = DATABASES["default"]
@@ -78,7 +82,9 @@ if not SECRET_KEY:
     if _db["ENGINE"] != "django.db.backends.sqlite3":
         # Several app servers share a database server; each generating its own key would
         # break every session and signed link that crosses from one server to another.
-        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set with a database server")
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set with a database server"
+        )
     _key_file = DATA_DIR / "secret_key"
     if not _key_file.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -88,7 +94,9 @@ if not SECRET_KEY:
 
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -153,7 +161,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,6 +184,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from it after collectstatic
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

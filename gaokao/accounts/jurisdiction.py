@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -73,5 +74,5 @@ def get_visible_or_404(queryset: models.QuerySet, user: StaffUser | Any, **looku
     object outside the jurisdiction must not be distinguishable from a missing one)."""
     try:
         return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as e:
+    except (queryset.model.DoesNotExist, ValueError, ValidationError) as e:  # malformed keys too
         raise Http404 from e

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-
+from gaokao.lib.idnumber import validate_resident_id
 from gaokao.regions.models import Region, RegistrationPoint
 
 
@@ -42,7 +42,12 @@ class StaffUser(AbstractUser):
 
     role = models.CharField(_("role"), max_length=8, choices=Role)
     region = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("region")
+        Region,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("region"),
     )
     point = models.ForeignKey(
         RegistrationPoint,
@@ -54,7 +59,9 @@ class StaffUser(AbstractUser):
     )
     # Real-name data (实名认证), entered by the level above and confirmed at first login.
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    id_number = models.CharField(
+        _("ID number"), max_length=18, blank=True, validators=[validate_resident_id]
+    )
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
     real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
 
@@ -66,7 +73,11 @@ class StaffUser(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=Q(role="point", point__isnull=False, region__isnull=True)
-                | Q(role__in=["province", "city", "county"], point__isnull=True, region__isnull=False),
+                | Q(
+                    role__in=["province", "city", "county"],
+                    point__isnull=True,
+                    region__isnull=False,
+                ),
                 name="staff_unit_matches_role",
             ),
         ]

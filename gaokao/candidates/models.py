@@ -17,11 +17,19 @@ class Candidate(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    season = models.ForeignKey(Season, models.PROTECT, related_name="candidates", verbose_name=_("season"))
-    point = models.ForeignKey(
-        RegistrationPoint, models.PROTECT, related_name="candidates", verbose_name=_("registration point")
+    season = models.ForeignKey(
+        Season, models.PROTECT, related_name="candidates", verbose_name=_("season")
     )
-    registration_number = models.CharField(_("registration number"), max_length=8, null=True, blank=True)
+    point = models.ForeignKey(
+        RegistrationPoint,
+        models.PROTECT,
+        related_name="candidates",
+        verbose_name=_("registration point"),
+    )
+    # NULL until a number is allocated: the unique constraint ignores such rows.
+    registration_number = models.CharField(  # noqa: DJ001
+        _("registration number"), max_length=8, null=True, blank=True
+    )
     name = models.CharField(_("name"), max_length=50)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -34,7 +42,8 @@ class Candidate(models.Model):
         verbose_name_plural = _("candidates")
         constraints = [
             models.UniqueConstraint(
-                fields=["season", "registration_number"], name="registration_number_unique_in_season"
+                fields=["season", "registration_number"],
+                name="registration_number_unique_in_season",
             ),
         ]
 

@@ -49,7 +49,9 @@ class Code(models.Model):
         ordering = ["table", "sort_order", "code"]
         verbose_name = _("code")
         verbose_name_plural = _("codes")
-        constraints = [models.UniqueConstraint(fields=["table", "code"], name="code_unique_in_table")]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "code"], name="code_unique_in_table")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -131,6 +131,8 @@ def ensure_accounts() -> list[DemoAccount]:
             user.set_password(passwords[username])
             user.full_clean()
             user.save()
-        accounts.append(DemoAccount(username, passwords[username], user.get_role_display(), str(unit)))
+        accounts.append(
+            DemoAccount(username, passwords[username], user.get_role_display(), str(unit))
+        )
     write_passwords(passwords)
     return accounts

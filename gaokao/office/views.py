@@ -46,7 +46,9 @@ def home(request):
     elif user.role == Role.COUNTY:
         below = RegistrationPoint.objects.visible_to(user).filter(county=user.region)
     else:
-        below = Region.objects.visible_to(user).filter(parent=user.region).annotate(n=Count("children"))
+        below = (
+            Region.objects.visible_to(user).filter(parent=user.region).annotate(n=Count("children"))
+        )
     return render(request, "office/home.html", {"season": season, "phases": phases, "below": below})
 
 
@@ -73,7 +75,9 @@ def region_detail(request, code: str):
 
 @login_required
 def point_detail(request, code: str):
-    point = get_visible_or_404(RegistrationPoint.objects.select_related("county"), request.user, code=code)
+    point = get_visible_or_404(
+        RegistrationPoint.objects.select_related("county"), request.user, code=code
+    )
     context = {
         "point": point,
         "county": Region.objects.visible_to(request.user).filter(pk=point.county_id).first(),

@@ -99,7 +99,10 @@ def load_season(path: Path, report: LoadReport) -> Season:
         _, created = Phase.objects.get_or_create(
             season=season,
             kind=kind,
-            defaults={"starts_at": day_start(window["opens"]), "ends_at": day_end(window["closes"])},
+            defaults={
+                "starts_at": day_start(window["opens"]),
+                "ends_at": day_end(window["closes"]),
+            },
         )
         report.count("phases", created)
     return season

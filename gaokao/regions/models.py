@@ -26,7 +26,12 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=50)
     level = models.CharField(_("level"), max_length=8, choices=Level)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     registration_code = models.CharField(
         _("city-county code"),

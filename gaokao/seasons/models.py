@@ -68,7 +68,9 @@ class Phase(models.Model):
     """One window of the schedule. Both ends are inclusive: a window that ends on
     2019-11-08 is stored as ending at 23:59:59.999999 that day, Asia/Shanghai."""
 
-    season = models.ForeignKey(Season, models.CASCADE, related_name="phases", verbose_name=_("season"))
+    season = models.ForeignKey(
+        Season, models.CASCADE, related_name="phases", verbose_name=_("season")
+    )
     kind = models.CharField(_("phase"), max_length=16, choices=PhaseKind)
     starts_at = models.DateTimeField(_("opens at"))
     ends_at = models.DateTimeField(_("closes at"))
@@ -79,7 +81,9 @@ class Phase(models.Model):
         verbose_name_plural = _("phases")
         constraints = [
             models.UniqueConstraint(fields=["season", "kind"], name="phase_unique_per_season"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="phase_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="phase_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,7 +108,9 @@ class Phase(models.Model):
 class Extension(models.Model):
     """延期 — a later close of one phase for one region (and every region below it)."""
 
-    phase = models.ForeignKey(Phase, models.CASCADE, related_name="extensions", verbose_name=_("phase"))
+    phase = models.ForeignKey(
+        Phase, models.CASCADE, related_name="extensions", verbose_name=_("phase")
+    )
     region = models.ForeignKey(Region, models.PROTECT, verbose_name=_("region"))
     ends_at = models.DateTimeField(_("closes at"))
     reason = models.CharField(_("reason"), max_length=200)

@@ -4,29 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Code',
+            name="Code",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(choices=[('sex', 'Sex'), ('ethnicity', 'Ethnicity'), ('political_status', 'Political status'), ('candidate_category', 'Candidate category'), ('household_type', 'Household type'), ('graduation_type', 'Graduation type'), ('subject_track', 'Subject track'), ('exam_type', 'Exam type'), ('foreign_language', 'Foreign language'), ('document_type', 'Document type'), ('disability_category', 'Disability category')], max_length=32, verbose_name='table')),
-                ('code', models.CharField(max_length=8, verbose_name='code')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, help_text='Codes no longer in use stay for existing records.', verbose_name='in use')),
-                ('attrs', models.JSONField(blank=True, default=dict, verbose_name='attributes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "table",
+                    models.CharField(
+                        choices=[
+                            ("sex", "Sex"),
+                            ("ethnicity", "Ethnicity"),
+                            ("political_status", "Political status"),
+                            ("candidate_category", "Candidate category"),
+                            ("household_type", "Household type"),
+                            ("graduation_type", "Graduation type"),
+                            ("subject_track", "Subject track"),
+                            ("exam_type", "Exam type"),
+                            ("foreign_language", "Foreign language"),
+                            ("document_type", "Document type"),
+                            ("disability_category", "Disability category"),
+                        ],
+                        max_length=32,
+                        verbose_name="table",
+                    ),
+                ),
+                ("code", models.CharField(max_length=8, verbose_name="code")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Codes no longer in use stay for existing records.",
+                        verbose_name="in use",
+                    ),
+                ),
+                ("attrs", models.JSONField(blank=True, default=dict, verbose_name="attributes")),
             ],
             options={
-                'verbose_name': 'code',
-                'verbose_name_plural': 'codes',
-                'ordering': ['table', 'sort_order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('table', 'code'), name='code_unique_in_table')],
+                "verbose_name": "code",
+                "verbose_name_plural": "codes",
+                "ordering": ["table", "sort_order", "code"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("table", "code"), name="code_unique_in_table")
+                ],
             },
         ),
     ]

@@ -6,50 +6,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6, unique=True, validators=[django.core.validators.RegexValidator('^\\d{6}$', 'Enter the six-digit GB/T 2260 code.')], verbose_name='division code')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('level', models.CharField(choices=[('province', 'Province'), ('city', 'City or prefecture'), ('county', 'County')], max_length=8, verbose_name='level')),
-                ('registration_code', models.CharField(blank=True, help_text='The 4 digits that begin every registration number issued in this county.', max_length=4, null=True, unique=True, validators=[django.core.validators.RegexValidator('^\\d{4}$', 'Enter four digits.')], verbose_name='city-county code')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='parent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{6}$", "Enter the six-digit GB/T 2260 code."
+                            )
+                        ],
+                        verbose_name="division code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "Province"),
+                            ("city", "City or prefecture"),
+                            ("county", "County"),
+                        ],
+                        max_length=8,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "registration_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="The 4 digits that begin every registration number issued in this county.",
+                        max_length=4,
+                        null=True,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator("^\\d{4}$", "Enter four digits.")
+                        ],
+                        verbose_name="city-county code",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='RegistrationPoint',
+            name="RegistrationPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text="The county's 4-digit city-county code and a 3-digit serial.", max_length=7, unique=True, validators=[django.core.validators.RegexValidator('^\\d{7}$', 'Enter seven digits.')], verbose_name='point code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('county', models.ForeignKey(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, related_name='points', to='regions.region', verbose_name='county')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="The county's 4-digit city-county code and a 3-digit serial.",
+                        max_length=7,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator("^\\d{7}$", "Enter seven digits.")
+                        ],
+                        verbose_name="point code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "county",
+                    models.ForeignKey(
+                        limit_choices_to={"level": "county"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points",
+                        to="regions.region",
+                        verbose_name="county",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registration point',
-                'verbose_name_plural': 'registration points',
-                'ordering': ['code'],
+                "verbose_name": "registration point",
+                "verbose_name_plural": "registration points",
+                "ordering": ["code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('level', 'province'), ('parent__isnull', True)), models.Q(('level__in', ['city', 'county']), ('parent__isnull', False)), _connector='OR'), name='region_parent_matches_level'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("level", "province"), ("parent__isnull", True)),
+                    models.Q(("level__in", ["city", "county"]), ("parent__isnull", False)),
+                    _connector="OR",
+                ),
+                name="region_parent_matches_level",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('registration_code__isnull', True), ('level', 'county'), _connector='OR'), name='registration_code_only_for_counties'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("registration_code__isnull", True), ("level", "county"), _connector="OR"
+                ),
+                name="registration_code_only_for_counties",
+            ),
         ),
     ]

@@ -5,77 +5,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Phase',
+            name="Phase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('main', 'Main registration'), ('professional', 'Professional exam registration and payment'), ('city_art', 'City confirmation of art candidates'), ('city_all', 'City confirmation of all candidates'), ('youth', 'Gaokao-youth registration')], max_length=16, verbose_name='phase')),
-                ('starts_at', models.DateTimeField(verbose_name='opens at')),
-                ('ends_at', models.DateTimeField(verbose_name='closes at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("main", "Main registration"),
+                            ("professional", "Professional exam registration and payment"),
+                            ("city_art", "City confirmation of art candidates"),
+                            ("city_all", "City confirmation of all candidates"),
+                            ("youth", "Gaokao-youth registration"),
+                        ],
+                        max_length=16,
+                        verbose_name="phase",
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="opens at")),
+                ("ends_at", models.DateTimeField(verbose_name="closes at")),
             ],
             options={
-                'verbose_name': 'phase',
-                'verbose_name_plural': 'phases',
-                'ordering': ['season', 'starts_at', 'kind'],
+                "verbose_name": "phase",
+                "verbose_name_plural": "phases",
+                "ordering": ["season", "starts_at", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='Extension',
+            name="Extension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ends_at', models.DateTimeField(verbose_name='closes at')),
-                ('reason', models.CharField(max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='granted at')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='regions.region', verbose_name='region')),
-                ('phase', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='seasons.phase', verbose_name='phase')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ends_at", models.DateTimeField(verbose_name="closes at")),
+                ("reason", models.CharField(max_length=200, verbose_name="reason")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="granted at")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="regions.region",
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "phase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extensions",
+                        to="seasons.phase",
+                        verbose_name="phase",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'extension',
-                'verbose_name_plural': 'extensions',
+                "verbose_name": "extension",
+                "verbose_name_plural": "extensions",
             },
         ),
         migrations.CreateModel(
-            name='Season',
+            name="Season",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='exam year')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_current', models.BooleanField(default=False, verbose_name='current season')),
-                ('province', models.ForeignKey(limit_choices_to={'level': 'province'}, on_delete=django.db.models.deletion.PROTECT, to='regions.region', verbose_name='province')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="exam year")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_current", models.BooleanField(default=False, verbose_name="current season")),
+                (
+                    "province",
+                    models.ForeignKey(
+                        limit_choices_to={"level": "province"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="regions.region",
+                        verbose_name="province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'season',
-                'verbose_name_plural': 'seasons',
-                'ordering': ['-year', 'name'],
+                "verbose_name": "season",
+                "verbose_name_plural": "seasons",
+                "ordering": ["-year", "name"],
             },
         ),
         migrations.AddField(
-            model_name='phase',
-            name='season',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='seasons.season', verbose_name='season'),
+            model_name="phase",
+            name="season",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="phases",
+                to="seasons.season",
+                verbose_name="season",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='season',
-            constraint=models.UniqueConstraint(fields=('province', 'name'), name='season_name_unique'),
+            model_name="season",
+            constraint=models.UniqueConstraint(
+                fields=("province", "name"), name="season_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='season',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_season'),
+            model_name="season",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("is_current",),
+                name="one_current_season",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.UniqueConstraint(fields=('season', 'kind'), name='phase_unique_per_season'),
+            model_name="phase",
+            constraint=models.UniqueConstraint(
+                fields=("season", "kind"), name="phase_unique_per_season"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='phase_ends_after_start'),
+            model_name="phase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="phase_ends_after_start",
+            ),
         ),
     ]

@@ -19,12 +19,18 @@ class Command(BaseCommand):
     def handle(self, username, province, real_name, **options):
         region = Region.objects.filter(code=province, level=Region.Level.PROVINCE).first()
         if region is None:
-            raise CommandError(f"no province {province}; load a preset first (gaokao load-preset …)")
+            raise CommandError(
+                f"no province {province}; load a preset first (gaokao load-preset …)"
+            )
         if StaffUser.objects.filter(username=username).exists():
             raise CommandError(f"the user name {username} is taken")
         user = StaffUser(
-            username=username, role=Role.PROVINCE, region=region, real_name=real_name,
-            is_staff=True, is_superuser=True,
+            username=username,
+            role=Role.PROVINCE,
+            region=region,
+            real_name=real_name,
+            is_staff=True,
+            is_superuser=True,
         )
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Password (again): "):

@@ -20,7 +20,11 @@ class Command(BaseCommand):
         rows = [(_("User name"), _("Password"), _("Role"), _("Unit"))]
         rows += [(a.username, a.password, a.role, a.unit) for a in accounts]
         for row in rows:
-            self.stdout.write("  ".join(str(cell).ljust(width) for cell, width in zip(row, (20, 14, 10, 0))))
+            self.stdout.write(
+                "  ".join(
+                    str(cell).ljust(width) for cell, width in zip(row, (20, 14, 10, 0), strict=True)
+                )
+            )
         self.stdout.write("\n(The passwords are kept in the data directory: demo-accounts.txt.)\n")
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)

@@ -15,6 +15,5 @@ class Command(BaseCommand):
         except PresetError as e:
             raise CommandError(str(e)) from e
         for kind in sorted(set(report.created) | set(report.existing)):
-            self.stdout.write(
-                f"{kind}: {report.created.get(kind, 0)} created, {report.existing.get(kind, 0)} already there"
-            )
+            created, existing = report.created.get(kind, 0), report.existing.get(kind, 0)
+            self.stdout.write(f"{kind}: {created} created, {existing} already there")
