@@ -47,7 +47,9 @@ def home(request):
         below = RegistrationPoint.objects.visible_to(user).filter(county=user.region)
     else:
         below = (
-            Region.objects.visible_to(user).filter(parent=user.region).annotate(n=Count("children"))
+            Region.objects.visible_to(user)
+            .filter(parent=user.region)
+            .annotate(n_children=Count("children", distinct=True), n_points=Count("points"))
         )
     return render(request, "office/home.html", {"season": season, "phases": phases, "below": below})
 

@@ -76,7 +76,7 @@ class Phase(models.Model):
     ends_at = models.DateTimeField(_("closes at"))
 
     class Meta:
-        ordering = ["season", "starts_at", "kind"]
+        ordering = ["season", "starts_at", "ends_at"]
         verbose_name = _("phase")
         verbose_name_plural = _("phases")
         constraints = [

@@ -1,8 +1,16 @@
+import unicodedata
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from gaokao.demo.services import ensure_demo
+from gaokao.demo.services import ensure_demo, passwords_file
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal, where a Chinese character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - columns, 0)
 
 
 class Command(BaseCommand):
@@ -16,15 +24,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         accounts = ensure_demo()
         url = f"http://{addrport}/office/"
-        self.stdout.write(self.style.SUCCESS(f"\nDemo ready. Office web: {url}\n"))
+        self.stdout.write(self.style.SUCCESS("\n" + _("Demo ready. Office web: %(url)s") % {"url": url}))
         rows = [(_("User name"), _("Password"), _("Role"), _("Unit"))]
         rows += [(a.username, a.password, a.role, a.unit) for a in accounts]
         for row in rows:
-            self.stdout.write(
-                "  ".join(
-                    str(cell).ljust(width) for cell, width in zip(row, (20, 14, 10, 0), strict=True)
-                )
-            )
-        self.stdout.write("\n(The passwords are kept in the data directory: demo-accounts.txt.)\n")
+            self.stdout.write("".join(pad(str(c), w) for c, w in zip(row, (20, 16, 14, 0), strict=True)))
+        self.stdout.write(_("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n")
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)
