@@ -24,11 +24,17 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         accounts = ensure_demo()
         url = f"http://{addrport}/office/"
-        self.stdout.write(self.style.SUCCESS("\n" + _("Demo ready. Office web: %(url)s") % {"url": url}))
+        self.stdout.write(
+            self.style.SUCCESS("\n" + _("Demo ready. Office web: %(url)s") % {"url": url})
+        )
         rows = [(_("User name"), _("Password"), _("Role"), _("Unit"))]
         rows += [(a.username, a.password, a.role, a.unit) for a in accounts]
         for row in rows:
-            self.stdout.write("".join(pad(str(c), w) for c, w in zip(row, (20, 16, 14, 0), strict=True)))
-        self.stdout.write(_("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n")
+            self.stdout.write(
+                "".join(pad(str(c), w) for c, w in zip(row, (20, 16, 14, 0), strict=True))
+            )
+        self.stdout.write(
+            _("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n"
+        )
         if not no_serve:
             call_command("runserver", addrport, use_reloader=False)
