@@ -24,9 +24,7 @@ NOTHING = Q(pk__in=[])
 def jurisdiction_q(user: StaffUser | Any, county: str, point: str | None) -> Q:
     """Q for rows whose county is reached by the lookup `county` and whose point (if rows
     belong to points) by `point`; `point=None` means point staff see none of these rows."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return NOTHING
-    role = getattr(user, "role", None)
+    role = _active_role(user)
     if role == "province":
         return Q(**{f"{county}__parent__parent": user.region_id})
     if role == "city":
@@ -59,14 +57,34 @@ def scoped_manager(*, county: str, point: str | None) -> models.Manager:
 class RegionQuerySet(models.QuerySet):
     def visible_to(self, user: StaffUser | Any) -> RegionQuerySet:
         """A user's own region and every region below it; point staff manage no regions."""
-        if (
-            not getattr(user, "is_authenticated", False)
-            or not user.is_active
-            or getattr(user, "role", None) not in ("province", "city", "county")
-        ):
-            return self.none()
-        r = user.region_id
-        return self.filter(Q(pk=r) | Q(parent=r) | Q(parent__parent=r))
+        return self.filter(region_subtree_q(user, ""))
+
+
+def _active_role(user: StaffUser | Any) -> str | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return getattr(user, "role", None)
+
+
+def region_subtree_q(user: StaffUser | Any, lookup: str) -> Q:
+    """Q for rows whose region (reached by `lookup`, "" for regions themselves) is the
+    user's own region or below it."""
+    if _active_role(user) not in ("province", "city", "county"):
+        return NOTHING
+    r, prefix = user.region_id, f"{lookup}__" if lookup else ""
+    return (
+        Q(**{lookup or "pk": r}) | Q(**{f"{prefix}parent": r}) | Q(**{f"{prefix}parent__parent": r})
+    )
+
+
+class UnitQuerySet(models.QuerySet):
+    """Rows that belong to one unit: a region of any level (`region`) or a point (`point`),
+    such as staff accounts and audit events. Visible: the user's own unit and those below."""
+
+    def visible_to(self, user: StaffUser | Any) -> UnitQuerySet:
+        return self.filter(
+            region_subtree_q(user, "region") | jurisdiction_q(user, "point__county", "point")
+        )
 
 
 def get_visible_or_404(queryset: models.QuerySet, user: StaffUser | Any, **lookup: Any) -> Any:

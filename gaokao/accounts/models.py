@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.accounts.jurisdiction import UnitQuerySet
 from gaokao.lib.idnumber import validate_resident_id
 from gaokao.regions.models import Region, RegistrationPoint
 
@@ -18,15 +19,7 @@ class Role(models.TextChoices):
 ROLE_LEVEL = {Role.PROVINCE: "province", Role.CITY: "city", Role.COUNTY: "county"}
 
 
-class StaffQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "StaffQuerySet":
-        """Accounts of the units inside the user's jurisdiction."""
-        regions = Region.objects.visible_to(user)
-        points = RegistrationPoint.objects.visible_to(user)
-        return self.filter(Q(region__in=regions) | Q(point__in=points))
-
-
-class StaffManager(UserManager.from_queryset(StaffQuerySet)):  # type: ignore[misc]
+class StaffManager(UserManager.from_queryset(UnitQuerySet)):  # type: ignore[misc]
     pass
 
 
