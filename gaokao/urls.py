@@ -9,5 +9,9 @@ restrict_admin_to_province(admin.site)
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="office:home", permanent=False)),
     path("office/", include("gaokao.office.urls")),
+    path("office/accounts/", include("gaokao.accounts.urls")),
+    path("office/ranges/", include("gaokao.numbering.urls")),
+    path("office/notices/", include("gaokao.notices.urls")),
+    path("office/audit/", include("gaokao.audit.urls")),
     path("admin/", admin.site.urls),
 ]

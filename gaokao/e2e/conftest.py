@@ -1,7 +1,7 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
 
 Playwright's own browser download is not used; CHROMIUM overrides the executable. Without
-a Chromium the tests are skipped, unless GAOKAO_REQUIRE_BROWSER=1 (CI), then they fail.
+a Chromium the tests are skipped, unless GAOKAO_REQUIRE_SYSTEM_TOOLS=1 (CI), then they fail.
 """
 
 import os
@@ -41,8 +41,8 @@ def pytest_collection_modifyitems(items):
 def browser():
     if not Path(CHROMIUM).exists():
         reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)"
-        if os.environ.get("GAOKAO_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"GAOKAO_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        if os.environ.get("GAOKAO_REQUIRE_SYSTEM_TOOLS") == "1":
+            pytest.fail(f"GAOKAO_REQUIRE_SYSTEM_TOOLS=1 but {reason}", pytrace=False)
         pytest.skip(reason)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

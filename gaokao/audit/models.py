@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gaokao.accounts.jurisdiction import UnitQuerySet
+from gaokao.regions.models import Region, RegistrationPoint
+
+
+class Action(models.TextChoices):
+    """Every kind of event the trail records. Each capability adds its own."""
+
+    LOGIN = "auth.login", _("Signed in")
+    LOGIN_FAILED = "auth.login_failed", _("Sign-in failed")
+    TOTP_FAILED = "auth.totp_failed", _("Wrong authenticator code")
+    LOCKED_OUT = "auth.locked_out", _("Locked out after repeated failures")
+    LOGOUT = "auth.logout", _("Signed out")
+    REAL_NAME_VERIFIED = "account.real_name_verified", _("Real-name authentication completed")
+    ACCOUNT_CREATED = "account.created", _("Account created")
+    ACCOUNT_DISABLED = "account.disabled", _("Account disabled")
+    ACCOUNT_ENABLED = "account.enabled", _("Account enabled")
+    PASSWORD_RESET = "account.password_reset", _("Password reset")
+    PASSWORD_CHANGED = "account.password_changed", _("Password changed")
+    TOTP_RESET = "account.totp_reset", _("Authenticator reset")
+    SLIPS_PRINTED = "account.slips_printed", _("Credential slips printed")
+    RANGE_SAVED = "numbering.range_saved", _("Number range saved")
+    RANGE_DELETED = "numbering.range_deleted", _("Number range deleted")
+    NOTICE_POSTED = "notices.posted", _("Notice posted")
+    NOTICE_WITHDRAWN = "notices.withdrawn", _("Notice withdrawn")
+
+
+class AuditEvent(models.Model):
+    """审计日志 — one append-only record of who did what, when, from where.
+
+    `region`/`point` name the unit the event belongs to, which decides who may read it
+    (the unit's own staff and every level above). `detail` holds what changed.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=48, choices=Action, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
+    point = models.ForeignKey(RegistrationPoint, models.PROTECT, null=True, blank=True, related_name="+")
+    target = models.CharField(_("object"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.get_action_display()}"

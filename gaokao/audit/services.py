@@ -1,0 +1,45 @@
+"""The one call every write makes to leave a trace: `record(...)`, in the same transaction."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from gaokao.audit.models import AuditEvent
+from gaokao.regions.models import Region, RegistrationPoint
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the app server saw it. Behind nginx, the proxy must set
+    REMOTE_ADDR (e.g. via gunicorn's forwarded-allow-ips), never trust a client header."""
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    unit: Region | RegistrationPoint | None = None,
+    target: Any = None,
+    label: str = "",
+    **detail: Any,
+) -> AuditEvent:
+    """Record `action`. The event belongs to `unit` (default: the actor's unit); events
+    that belong to no unit, such as a sign-in attempt with an unknown user name, belong to
+    the province, which watches for attacks."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    if unit is None and actor is not None:
+        unit = actor.unit
+    if unit is None:
+        unit = Region.objects.filter(level=Region.Level.PROVINCE).first()
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_label=label or (actor.username if actor is not None else ""),
+        ip=client_ip(request),
+        region=unit if isinstance(unit, Region) else None,
+        point=unit if isinstance(unit, RegistrationPoint) else None,
+        target=str(target) if target is not None else "",
+        detail=detail,
+    )
