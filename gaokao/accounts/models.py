@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.jurisdiction import UnitQuerySet
@@ -57,6 +58,10 @@ class StaffUser(AbstractUser):
     )
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
     real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
+    # TOTP second factor (RFC 6238), enrolled at real-name authentication. The last
+    # accepted time step stops a code from being replayed within its 30 seconds.
+    totp_secret = models.CharField(max_length=32, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = StaffManager()
 
@@ -64,6 +69,7 @@ class StaffUser(AbstractUser):
         verbose_name = _("staff account")
         verbose_name_plural = _("staff accounts")
         constraints = [
+            models.UniqueConstraint(Lower("username"), name="staff_username_unique_ignoring_case"),
             models.CheckConstraint(
                 condition=Q(role="point", point__isnull=False, region__isnull=True)
                 | Q(
@@ -90,6 +96,11 @@ class StaffUser(AbstractUser):
                 raise ValidationError(_("The region's level does not match the account's role."))
 
     @property
+    def needs_setup(self) -> bool:
+        """True until the person completed real-name authentication and enrolled TOTP."""
+        return self.real_name_verified_at is None or not self.totp_secret
+
+    @property
     def unit(self) -> Region | RegistrationPoint:
         """The region or point this account works for."""
         return self.point if self.role == Role.POINT else self.region
@@ -105,3 +116,21 @@ class StaffUser(AbstractUser):
     def home_region(self) -> Region:
         """The region whose schedule (deadlines, extensions) applies to this account."""
         return self.point.county if self.role == Role.POINT else self.region
+
+
+class Throttle(models.Model):
+    """Failed attempts for one key (a user name, an IP address) in one scope (staff sign-in,
+    TOTP codes, candidate sign-in…). Kept in the database so that every app server sees
+    the same counts."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="throttle_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.account_list, name="list"),
+    path("new/", views.account_new, name="new"),
+    path("enable-points/", views.enable_points, name="enable_points"),
+    path("issued/", views.issued, name="issued"),
+    path("issued/slips.pdf", views.slips_pdf, name="slips"),
+    path("issued/done/", views.issued_done, name="issued_done"),
+    path("<int:pk>/<slug:action>/", views.account_action, name="action"),
+]

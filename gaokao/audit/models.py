@@ -49,7 +49,9 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=48, choices=Action, db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
-    point = models.ForeignKey(RegistrationPoint, models.PROTECT, null=True, blank=True, related_name="+")
+    point = models.ForeignKey(
+        RegistrationPoint, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     target = models.CharField(_("object"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
 

@@ -9,11 +9,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from gaokao.accounts.models import Role, StaffUser
+from gaokao.lib.idnumber import check_digit
 from gaokao.presets.services import load_preset
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
@@ -54,6 +56,14 @@ class DemoAccount:
     password: str
     role: str
     unit: str
+    real_name: str
+    id_number: str
+
+
+def demo_id_number(n: int) -> str:
+    """A well-formed, made-up resident ID number (Furong district, born 1985)."""
+    first17 = f"43010219850101{n:03d}"
+    return first17 + check_digit(first17)
 
 
 def passwords_file() -> Path:
@@ -109,7 +119,7 @@ def ensure_season(today: dt.date) -> Season:
 def ensure_accounts() -> list[DemoAccount]:
     passwords = read_passwords()
     accounts = []
-    for username, role, unit_code, real_name in ACCOUNTS:
+    for n, (username, role, unit_code, real_name) in enumerate(ACCOUNTS, start=1):
         unit = (
             RegistrationPoint.objects.get(code=unit_code)
             if role == Role.POINT
@@ -121,18 +131,41 @@ def ensure_accounts() -> list[DemoAccount]:
                 username=username,
                 role=role,
                 real_name=real_name,
+                id_number=demo_id_number(n),
+                mobile=f"138{n:08d}",
                 point=unit if role == Role.POINT else None,
                 region=None if role == Role.POINT else unit,
                 is_staff=role == Role.PROVINCE,
                 is_superuser=role == Role.PROVINCE,
             )
+        if not user.id_number:  # a demo set up before real-name data existed
+            user.id_number, user.mobile = demo_id_number(n), f"138{n:08d}"
+            user.save(update_fields=["id_number", "mobile"])
         if user.pk is None or username not in passwords:
             passwords[username] = secrets.token_urlsafe(9)
             user.set_password(passwords[username])
             user.full_clean()
             user.save()
         accounts.append(
-            DemoAccount(username, passwords[username], user.get_role_display(), str(unit))
+            DemoAccount(
+                username,
+                passwords[username],
+                user.get_role_display(),
+                str(unit),
+                user.real_name,
+                user.id_number,
+            )
         )
     write_passwords(passwords)
     return accounts
+
+
+def current_code(username: str) -> str:
+    """The authenticator code a demo account would show now (demo accounts only), so the
+    demo can be tried without a phone."""
+    if username not in {a[0] for a in ACCOUNTS}:
+        raise ValueError(f"{username} is not a demo account")
+    user = StaffUser.objects.get(username=username)
+    if not user.totp_secret:
+        raise ValueError(f"{username} has not set up an authenticator yet")
+    return pyotp.TOTP(user.totp_secret).now()

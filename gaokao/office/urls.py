@@ -1,13 +1,15 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from gaokao.accounts import auth_views
 from gaokao.office import views
 
 app_name = "office"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", auth_views.sign_in, name="login"),
+    path("login/code/", auth_views.second_factor, name="totp"),
+    path("login/setup/", auth_views.setup, name="setup"),
+    path("logout/", auth_views.sign_out, name="logout"),
     path("units/", views.units, name="units"),
     path("units/regions/<str:code>/", views.region_detail, name="region"),
     path("units/points/<str:code>/", views.point_detail, name="point"),

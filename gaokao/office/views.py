@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -9,11 +8,6 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.candidates.models import Candidate
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Season
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "office/login.html"
-    redirect_authenticated_user = True
 
 
 def schedule_for(user: StaffUser) -> tuple[Season | None, list[dict]]:

@@ -1,10 +1,11 @@
 import unicodedata
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gaokao.demo.services import ensure_demo, passwords_file
+from gaokao.accounts.models import StaffUser
+from gaokao.demo.services import current_code, ensure_demo, passwords_file
 
 
 def pad(text: str, width: int) -> str:
@@ -19,20 +20,36 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve")
         parser.add_argument("--no-serve", action="store_true", help="set up the data only")
+        parser.add_argument(
+            "--code", metavar="USERNAME", help="print a demo account's current authenticator code"
+        )
 
-    def handle(self, addrport, no_serve, **options):
+    def handle(self, addrport, no_serve, code, **options):
+        if code:
+            try:
+                self.stdout.write(current_code(code))
+            except (ValueError, StaffUser.DoesNotExist) as e:
+                raise CommandError(str(e)) from e
+            return
         call_command("migrate", interactive=False, verbosity=0)
         accounts = ensure_demo()
         url = f"http://{addrport}/office/"
         self.stdout.write(
             self.style.SUCCESS("\n" + _("Demo ready. Office web: %(url)s") % {"url": url})
         )
-        rows = [(_("User name"), _("Password"), _("Role"), _("Unit"))]
-        rows += [(a.username, a.password, a.role, a.unit) for a in accounts]
+        rows = [(_("User name"), _("Password"), _("Real name"), _("ID number"), _("Unit"))]
+        rows += [(a.username, a.password, a.real_name, a.id_number, a.unit) for a in accounts]
+        widths = (20, 15, 20, 20, 0)
         for row in rows:
-            self.stdout.write(
-                "".join(pad(str(c), w) for c, w in zip(row, (20, 16, 14, 0), strict=True))
+            self.stdout.write("".join(pad(str(c), w) for c, w in zip(row, widths, strict=True)))
+        self.stdout.write(
+            "\n"
+            + _(
+                "At first sign-in each account confirms its name and ID number, chooses a new"
+                " password and sets up an authenticator app. Without a phone,"
+                " `gaokao demo --code USERNAME` prints the current code."
             )
+        )
         self.stdout.write(
             _("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n"
         )
