@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.numbering import views
 
 app_name = "numbering"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ranges, name="ranges"),
+    path("plan/", views.plan, name="plan"),
+    path("add/", views.add, name="add"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/delete/", views.delete, name="delete"),
+]

@@ -3,11 +3,14 @@
 Later work adds its pages here with the roles that may use them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from gaokao.notices.services import unread_count
 
 ALL_ROLES = frozenset({"province", "city", "county", "point"})
 OFFICES = frozenset({"province", "city", "county"})
@@ -18,18 +21,28 @@ class NavItem:
     label: str | Promise
     url_name: str
     roles: frozenset[str] = ALL_ROLES
+    badge: Callable | None = None  # a count shown beside the label, e.g. unread notices
+
 
 
 NAVIGATION = [
     NavItem(_("Home"), "office:home"),
     NavItem(_("Units"), "office:units", OFFICES),
     NavItem(_("Schedule"), "office:schedule"),
+    NavItem(_("Number ranges"), "numbering:ranges", frozenset({"county"})),
+    NavItem(_("Notices"), "notices:list", badge=unread_count),
+    NavItem(_("Accounts"), "accounts:list", OFFICES),
+    NavItem(_("Audit trail"), "audit:events"),
 ]
 
 
 def items_for(user) -> list[dict]:
     role = getattr(user, "role", None)
-    return [{"label": i.label, "url": reverse(i.url_name)} for i in NAVIGATION if role in i.roles]
+    return [
+        {"label": i.label, "url": reverse(i.url_name), "badge": i.badge(user) if i.badge else 0}
+        for i in NAVIGATION
+        if role in i.roles
+    ]
 
 
 def context(request) -> dict:

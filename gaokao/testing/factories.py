@@ -32,7 +32,7 @@ class CityFactory(factory.django.DjangoModelFactory):
         model = Region
 
     parent = factory.SubFactory(ProvinceFactory)
-    code = factory.Sequence(lambda n: f"43{n + 1:02d}00")
+    code = factory.Sequence(lambda n: f"43{n % 99 + 1:02d}00")
     name = factory.Sequence(lambda n: f"测试市{n + 1}")
     level = Region.Level.CITY
 
