@@ -18,3 +18,4 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
     .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
     echo "$wanted" >"$stamp"
 fi
+.venv/bin/python -m gaokao.documents.fonts >/dev/null

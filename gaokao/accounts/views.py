@@ -19,6 +19,7 @@ from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role, StaffUser
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.documents.slips import CredentialSlip, render_credential_slips
 from gaokao.office.access import offices_only, roles_required
 
 ISSUED = "issued_credentials"
@@ -146,10 +147,6 @@ def slips_pdf(request):
             ),
         )
         return redirect("accounts:list")
-    from gaokao.documents.slips import (
-        CredentialSlip,
-        render_credential_slips,
-    )  # TEMP until slips land
 
     office_url = request.build_absolute_uri(reverse("office:login"))
     slips = [

@@ -24,7 +24,6 @@ class NavItem:
     badge: Callable | None = None  # a count shown beside the label, e.g. unread notices
 
 
-
 NAVIGATION = [
     NavItem(_("Home"), "office:home"),
     NavItem(_("Units"), "office:units", OFFICES),

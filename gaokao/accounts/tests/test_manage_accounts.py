@@ -222,3 +222,19 @@ def test_s2_another_countys_user_cannot_print_this_countys_slips(
     session["issued_credentials"] = batch  # even a stolen batch shows nothing of another county
     session.save()
     assert client.get(reverse("accounts:issued")).context["issued"] == []
+
+
+def test_s2_slips_pdf_carries_the_initial_passwords(client, county_user, point):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    client.force_login(county_user)
+    new_account(client, point)
+    [password] = issued_passwords(client)
+    response = client.get(reverse("accounts:slips"))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "no-store"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+    assert f"bmd{point.code}" in text and password in text and "王芳" in text
+    assert AuditEvent.objects.filter(action=Action.SLIPS_PRINTED, actor=county_user).exists()

@@ -1,6 +1,5 @@
 """Each level browses the audit events of its own jurisdiction (E3, E8)."""
 
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
