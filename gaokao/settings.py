@@ -10,6 +10,7 @@ DEBUG             True/False, default False
 ALLOWED_HOSTS     comma-separated, default 127.0.0.1,localhost
 GAOKAO_DATA_DIR   default ./var
 GAOKAO_MODE       server (central) or client (the point client), default server
+GAOKAO_FONT_DIR   where the PDF fonts are built, default inside the virtualenv
 """
 
 import os
@@ -48,6 +49,9 @@ def envsecret(name: str) -> str | None:
 
 
 DATA_DIR = Path(os.environ.get("GAOKAO_DATA_DIR", "var")).resolve()
+# Where the static Noto Sans SC instances for PDFs are built once (default: inside the
+# virtualenv, see gaokao.documents.fonts).
+GAOKAO_FONT_DIR = os.environ.get("GAOKAO_FONT_DIR") or None
 GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [

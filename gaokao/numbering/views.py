@@ -1,6 +1,8 @@
 """The county's number-range pages (S2). County staff only: other roles get 403, and a range
 of another county answers 404 like a missing one."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -48,16 +50,24 @@ def choices_for(request, county: Region, *, number_range: NumberRange | None = N
     }
 
 
-def no_season(request, county: Region):
-    return render(request, "numbering/ranges.html", {"county": county, "season": None})
+def in_current_season(view):
+    """County staff only; the view gets the county and the current season, and without a
+    season the ranges page says why nothing can be planned yet."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        county = county_for(request)
+        season = current_season()
+        if season is None:
+            return render(request, "numbering/ranges.html", {"county": county, "season": None})
+        return view(request, county, season, *args, **kwargs)
+
+    return wrapper
 
 
-@login_required
-def ranges(request):
-    county = county_for(request)
-    season = current_season()
-    if season is None:
-        return no_season(request, county)
+@in_current_season
+def ranges(request, county: Region, season: Season):
     choices = choices_for(request, county)
     context = {
         "county": county,
@@ -68,13 +78,9 @@ def ranges(request):
     return render(request, "numbering/ranges.html", context)
 
 
-@login_required
+@in_current_season
 @require_http_methods(["GET", "POST"])
-def plan(request):
-    county = county_for(request)
-    season = current_season()
-    if season is None:
-        return no_season(request, county)
+def plan(request, county: Region, season: Season):
     choices = choices_for(request, county)
     data = request.POST if request.method == "POST" else None
     expected_form = ExpectedCountsForm(data, **choices)
@@ -133,13 +139,9 @@ def plan(request):
     return render(request, "numbering/plan.html", context)
 
 
-@login_required
+@in_current_season
 @require_http_methods(["GET", "POST"])
-def add(request):
-    county = county_for(request)
-    season = current_season()
-    if season is None:
-        return no_season(request, county)
+def add(request, county: Region, season: Season):
     choices = choices_for(request, county)
     if request.method == "POST":
         form = AddRangeForm(request.POST, **choices)
