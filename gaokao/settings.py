@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "gaokao.numbering",
     "gaokao.documents",
     "gaokao.notices",
+    "gaokao.idcard",
+    "gaokao.photos",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.jurisdiction import scoped_manager
@@ -8,31 +9,114 @@ from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 
 
+class IdentitySource(models.TextChoices):
+    READER = "reader", _("Read from the ID card")
+    MANUAL = "manual", _("Keyed in by staff")
+
+
+class EligibilityPath(models.TextChoices):
+    """How the candidate's identity reaches registration (S3, O1–O3)."""
+
+    NORMAL = "normal", _("Second-generation ID card")
+    MIGRANT = "migrant", _("Migrant workers' child")  # O1: reviewed by the county
+    OTHER_DOCUMENT = "other_document", _("Other identity document")  # O2: by the city
+    NO_CARD = "no_card", _("No card or a damaged card")  # O3: by the city, verify later
+
+
+REVIEWING_LEVEL = {
+    EligibilityPath.MIGRANT: "county",
+    EligibilityPath.OTHER_DOCUMENT: "city",
+    EligibilityPath.NO_CARD: "city",
+}
+
+
+class ReviewState(models.TextChoices):
+    NOT_REQUIRED = "not_required", _("Not required")
+    PENDING = "pending", _("Awaiting review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class EligibilityResult(models.TextChoices):
+    UNCHECKED = "", _("Not checked yet")
+    ELIGIBLE = "eligible", _("Eligible")
+    INELIGIBLE = "ineligible", _("Not eligible")
+
+
 class Candidate(models.Model):
     """考生 — a candidate registered at one point in one season.
 
     The primary key is a UUID so that a point client can create candidates offline and sync
-    them without collisions. The foundation holds what jurisdiction needs; the intake and
-    portal work adds identity, the candidate's own data and their states.
+    them without collisions. `version` grows with every change, for optimistic locking:
+    a save based on an older version is refused instead of overwriting someone's work.
+    The card's address is never stored (O4); the card photo (WLT) is kept as read.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    season = models.ForeignKey(
-        Season, models.PROTECT, related_name="candidates", verbose_name=_("season")
-    )
+    season = models.ForeignKey(Season, models.PROTECT, related_name="candidates", verbose_name=_("season"))
     point = models.ForeignKey(
-        RegistrationPoint,
-        models.PROTECT,
-        related_name="candidates",
-        verbose_name=_("registration point"),
+        RegistrationPoint, models.PROTECT, related_name="candidates", verbose_name=_("registration point")
     )
+    subject_track = models.CharField(_("subject track"), max_length=8)
     # NULL until a number is allocated: the unique constraint ignores such rows.
     registration_number = models.CharField(  # noqa: DJ001
         _("registration number"), max_length=8, null=True, blank=True
     )
+    number_range = models.ForeignKey(
+        "numbering.NumberRange", models.PROTECT, null=True, blank=True, related_name="candidates"
+    )
+
+    # Identity (S3, O1–O3): from the card reader, or keyed in by staff and verified later.
+    document_type = models.CharField(_("document type"), max_length=8, default="1")
+    id_number = models.CharField(_("document number"), max_length=30)
     name = models.CharField(_("name"), max_length=50)
-    version = models.PositiveIntegerField(_("version"), default=1)
+    sex = models.CharField(_("sex"), max_length=1)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, blank=True)
+    birth_date = models.DateField(_("birth date"))
+    issuing_authority = models.CharField(_("issuing authority"), max_length=50, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: long-term."))
+    card_photo = models.BinaryField(_("card photo (WLT)"), null=True, blank=True, editable=False)
+    identity_source = models.CharField(_("identity collected"), max_length=8, choices=IdentitySource)
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
+
+    # Eligibility path and its review (O1–O3).
+    eligibility_path = models.CharField(
+        _("eligibility path"), max_length=16, choices=EligibilityPath, default=EligibilityPath.NORMAL
+    )
+    review_state = models.CharField(
+        _("review"), max_length=16, choices=ReviewState, default=ReviewState.NOT_REQUIRED
+    )
+    review_reason = models.CharField(_("review reason"), max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    # Documents, fee and eligibility checked at the point (S5).
+    documents_received = models.BooleanField(_("documents received"), default=False)
+    fee_fen = models.PositiveIntegerField(_("registration fee (fen)"), null=True, blank=True)
+    fee_receipt = models.CharField(_("receipt number"), max_length=40, blank=True)
+    eligibility = models.CharField(
+        _("eligibility"), max_length=12, choices=EligibilityResult, default="", blank=True
+    )
+    eligibility_note = models.CharField(_("eligibility note"), max_length=200, blank=True)
+    point_checked_by = models.ForeignKey(
+        "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    point_checked_at = models.DateTimeField(null=True, blank=True)
+
+    # Candidate portal credentials (S4): only the hash of the initial password is kept.
+    portal_password = models.CharField(max_length=128, blank=True, editable=False)
+    credentials_issued_at = models.DateTimeField(null=True, blank=True)
+    credentials_issued_count = models.PositiveIntegerField(default=0)
+
+    created_by = models.ForeignKey(
+        "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = scoped_manager(county="point__county", point="point")
 
@@ -42,10 +126,28 @@ class Candidate(models.Model):
         verbose_name_plural = _("candidates")
         constraints = [
             models.UniqueConstraint(
-                fields=["season", "registration_number"],
-                name="registration_number_unique_in_season",
+                fields=["season", "registration_number"], name="registration_number_unique_in_season"
+            ),
+            # One registration per person and season (duplicate registration, S3).
+            models.UniqueConstraint(fields=["season", "id_number"], name="id_number_unique_in_season"),
+            models.CheckConstraint(
+                condition=Q(fee_fen__isnull=True) | Q(fee_fen__gte=0), name="fee_not_negative"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.registration_number or '—'} {self.name}"
+
+    @property
+    def identity_cleared(self) -> bool:
+        """The identity path allows registration: no review needed, or approved."""
+        return self.review_state in (ReviewState.NOT_REQUIRED, ReviewState.APPROVED)
+
+    @property
+    def point_checks_done(self) -> bool:
+        """S5: documents received, fee paid and eligibility confirmed at the point."""
+        return self.documents_received and self.fee_fen is not None and self.eligibility == "eligible"
+
+    @property
+    def may_get_login_card(self) -> bool:
+        return bool(self.registration_number) and self.identity_cleared and self.point_checks_done

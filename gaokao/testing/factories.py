@@ -10,7 +10,8 @@ import factory
 from django.utils import timezone
 
 from gaokao.accounts.models import Role, StaffUser
-from gaokao.candidates.models import Candidate
+from gaokao.candidates.models import Candidate, IdentitySource
+from gaokao.lib.idnumber import check_digit
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Extension, Phase, PhaseKind, Season
 
@@ -113,16 +114,31 @@ def extend(phase: Phase, region: Region, closes: dt.date, reason: str = "测试�
     )
 
 
+def resident_id(n: int, area: str = "430102", birth: str = "20020315") -> str:
+    """A well-formed, made-up resident ID number; `n` picks the sequence digits."""
+    first17 = f"{area}{birth}{n % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
 class CandidateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Candidate
 
     season = factory.SubFactory(SeasonFactory)
     point = factory.SubFactory(PointFactory)
+    subject_track = "5"  # 理工
     name = factory.Sequence(lambda n: f"考生{n}")
     registration_number = factory.LazyAttributeSequence(
         lambda o, n: f"{o.point.county.registration_code}{n % 9999 + 1:04d}"
     )
+    id_number = factory.Sequence(lambda n: resident_id(n, birth=f"2002{n // 1000 % 12 + 1:02d}15"))
+    sex = factory.LazyAttribute(lambda o: "1" if int(o.id_number[16]) % 2 else "2")
+    ethnicity = "01"
+    birth_date = factory.LazyAttribute(
+        lambda o: dt.date(int(o.id_number[6:10]), int(o.id_number[10:12]), int(o.id_number[12:14]))
+    )
+    identity_source = IdentitySource.READER
+    identity_verified_at = factory.LazyFunction(timezone.now)
 
 
 def aware(*args: int) -> dt.datetime:
