@@ -2,8 +2,11 @@
 Alice, Bob and Charlie: a county user, a point user of that county, and a user of
 *another* county who must see nothing of the first."""
 
+from pathlib import Path
+
 import pytest
 
+from gaokao.presets.services import PRESETS_DIR, LoadReport, load_codes
 from gaokao.testing.factories import CountyFactory, PointFactory, staff_for
 
 
@@ -40,3 +43,21 @@ def point_user(point):
 @pytest.fixture
 def other_county_user(other_county, other_point):
     return staff_for(other_county)
+
+
+@pytest.fixture
+def codes(db):
+    """The Hunan 2020 code tables (without its regions, which the factories build)."""
+    load_codes(Path(PRESETS_DIR) / "hunan-2020" / "codes.csv", LoadReport())
+
+
+@pytest.fixture
+def postgresql_only():
+    """Concurrency tests need a database that lets writers race (set DATABASE_URL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL (DATABASE_URL=postgres://...): SQLite serialises all writers, "
+            "so concurrent writes cannot race there"
+        )

@@ -25,6 +25,13 @@ class Action(models.TextChoices):
     SLIPS_PRINTED = "account.slips_printed", _("Credential slips printed")
     RANGE_SAVED = "numbering.range_saved", _("Number range saved")
     RANGE_DELETED = "numbering.range_deleted", _("Number range deleted")
+    CANDIDATE_TAKEN_IN = "candidates.taken_in", _("Candidate taken in")
+    DUPLICATE_REFUSED = "candidates.duplicate_refused", _("Duplicate registration refused")
+    CANDIDATE_REVIEWED = "candidates.reviewed", _("Identity path reviewed")
+    IDENTITY_VERIFIED = "candidates.identity_verified", _("Identity verified with the ID card")
+    POINT_CHECKS_RECORDED = "candidates.point_checks", _("Documents, fee and eligibility recorded")
+    LOGIN_CARDS_ISSUED = "candidates.login_cards", _("Login cards issued")
+    REVIEW_FORM_PRINTED = "candidates.review_form", _("Eligibility review form printed")
     NOTICE_POSTED = "notices.posted", _("Notice posted")
     NOTICE_WITHDRAWN = "notices.withdrawn", _("Notice withdrawn")
 

@@ -53,9 +53,14 @@ class Candidate(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    season = models.ForeignKey(Season, models.PROTECT, related_name="candidates", verbose_name=_("season"))
+    season = models.ForeignKey(
+        Season, models.PROTECT, related_name="candidates", verbose_name=_("season")
+    )
     point = models.ForeignKey(
-        RegistrationPoint, models.PROTECT, related_name="candidates", verbose_name=_("registration point")
+        RegistrationPoint,
+        models.PROTECT,
+        related_name="candidates",
+        verbose_name=_("registration point"),
     )
     subject_track = models.CharField(_("subject track"), max_length=8)
     # NULL until a number is allocated: the unique constraint ignores such rows.
@@ -75,14 +80,21 @@ class Candidate(models.Model):
     birth_date = models.DateField(_("birth date"))
     issuing_authority = models.CharField(_("issuing authority"), max_length=50, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: long-term."))
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty: long-term.")
+    )
     card_photo = models.BinaryField(_("card photo (WLT)"), null=True, blank=True, editable=False)
-    identity_source = models.CharField(_("identity collected"), max_length=8, choices=IdentitySource)
+    identity_source = models.CharField(
+        _("identity collected"), max_length=8, choices=IdentitySource
+    )
     identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
 
     # Eligibility path and its review (O1–O3).
     eligibility_path = models.CharField(
-        _("eligibility path"), max_length=16, choices=EligibilityPath, default=EligibilityPath.NORMAL
+        _("eligibility path"),
+        max_length=16,
+        choices=EligibilityPath,
+        default=EligibilityPath.NORMAL,
     )
     review_state = models.CharField(
         _("review"), max_length=16, choices=ReviewState, default=ReviewState.NOT_REQUIRED
@@ -126,10 +138,13 @@ class Candidate(models.Model):
         verbose_name_plural = _("candidates")
         constraints = [
             models.UniqueConstraint(
-                fields=["season", "registration_number"], name="registration_number_unique_in_season"
+                fields=["season", "registration_number"],
+                name="registration_number_unique_in_season",
             ),
             # One registration per person and season (duplicate registration, S3).
-            models.UniqueConstraint(fields=["season", "id_number"], name="id_number_unique_in_season"),
+            models.UniqueConstraint(
+                fields=["season", "id_number"], name="id_number_unique_in_season"
+            ),
             models.CheckConstraint(
                 condition=Q(fee_fen__isnull=True) | Q(fee_fen__gte=0), name="fee_not_negative"
             ),
@@ -146,7 +161,9 @@ class Candidate(models.Model):
     @property
     def point_checks_done(self) -> bool:
         """S5: documents received, fee paid and eligibility confirmed at the point."""
-        return self.documents_received and self.fee_fen is not None and self.eligibility == "eligible"
+        return (
+            self.documents_received and self.fee_fen is not None and self.eligibility == "eligible"
+        )
 
     @property
     def may_get_login_card(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -519,3 +519,35 @@ def _audit(
         before=before,
         after=_snapshot(r),
     )
+
+
+def allocate_number(
+    season: Season, point: RegistrationPoint, track_code: str
+) -> tuple[NumberRange, str]:
+    """The next free registration number of the point's ranges for the track (S2, S3).
+
+    Must run inside the caller's transaction, so that the number is given back if the
+    candidate is not saved. The range row is locked: concurrent intakes at one point queue
+    on it, and each sees the serial the previous one left.
+    """
+    number_range = (
+        NumberRange.objects.select_for_update()
+        .filter(
+            season=season, point=point, subject_track__code=track_code, next_serial__lte=F("last")
+        )
+        .order_by("first")
+        .first()
+    )
+    if number_range is None:
+        raise RangeRefused(
+            _(
+                "%(point)s has no free registration number for this subject track. Ask the"
+                " county office to add a number range."
+            ),
+            code="no_free_number",
+            params={"point": point},
+        )
+    serial = number_range.next_serial
+    number_range.next_serial = serial + 1
+    number_range.save(update_fields=["next_serial", "updated_at"])
+    return number_range, number_range.number(serial)

@@ -18,15 +18,6 @@ THREADS = 8
 CONTENDERS = 6  # threads whose plans all start at serial 0001; the others plan apart
 
 
-@pytest.fixture
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL (DATABASE_URL=postgres://...): SQLite serialises all writers, "
-            "so concurrent saves cannot race there"
-        )
-
-
 def overlapping_pairs(ranges):
     ranges = sorted(ranges, key=lambda r: r.first)
     return [(a, b) for a, b in itertools.pairwise(ranges) if b.first <= a.last]

@@ -1,0 +1,472 @@
+"""Taking candidates in at a point (S3, S5, O1–O3, R2.5) and issuing their login cards (S4).
+
+Every write runs in one transaction with its audit event. Number allocation locks the
+range row; a second registration of the same person in a season is stopped by a unique
+constraint, so two points taking the same card in at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gaokao.accounts.services import generate_password
+from gaokao.audit.models import Action
+from gaokao.audit.services import record
+from gaokao.candidates.models import (
+    REVIEWING_LEVEL,
+    Candidate,
+    EligibilityResult,
+    IdentitySource,
+    ReviewState,
+)
+from gaokao.codes.models import Code, Table, validate_code
+from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
+from gaokao.numbering.services import RangeRefused, allocate_number
+from gaokao.regions.models import RegistrationPoint
+from gaokao.seasons.models import PhaseKind, Season
+
+RESIDENT_ID = "1"
+
+
+class IntakeRefused(ValidationError):
+    """A refusal whose message is shown to staff as it is."""
+
+
+class CardData(Protocol):
+    """What the ID-card reader gives (gaokao.idcard.cards.CardIdentity)."""
+
+    document_type: str
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: dt.date
+    id_number: str
+    issuing_authority: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    photo_wlt: bytes
+
+
+@dataclass
+class ManualIdentity:
+    """Identity keyed in by staff from a document (O1–O3)."""
+
+    document_type: str
+    id_number: str
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: dt.date
+    issuing_authority: str = ""
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+# ── rules ──────────────────────────────────────────────────────────────────────────────
+
+
+def window_for_track(track_code: str) -> str:
+    """Gaokao-youth (少年班) candidates register in their own window (R2.5); all others in
+    the main registration (R2.1). The track's code-table row says which."""
+    track = Code.objects.of(Table.SUBJECT_TRACK).filter(code=track_code).first()
+    if track is None:
+        raise IntakeRefused(
+            _("%(code)s is not a subject track in use."), params={"code": track_code}
+        )
+    return PhaseKind.YOUTH if track.attrs.get("phase") == "youth" else PhaseKind.MAIN
+
+
+def check_window(season: Season, point: RegistrationPoint, track_code: str) -> None:
+    kind = window_for_track(track_code)
+    if not season.is_open(kind, point.county):
+        raise IntakeRefused(
+            _("The %(phase)s window is not open for %(county)s now; nobody can be taken in."),
+            code="window_closed",
+            params={"phase": PhaseKind(kind).label, "county": point.county.name},
+        )
+
+
+def where_registered(candidate: Candidate) -> str:
+    point = candidate.point
+    return (
+        f"{point.county.parent.name}{point.county.name} {point} ({candidate.registration_number})"
+    )
+
+
+def _refuse_duplicate(
+    season: Season, id_number: str, point: RegistrationPoint, by: Any, request
+) -> None:
+    existing = (
+        Candidate.objects.select_related("point__county__parent")
+        .filter(season=season, id_number=id_number)
+        .first()
+    )
+    if existing is not None:
+        record(
+            Action.DUPLICATE_REFUSED,
+            request=request,
+            actor=by,
+            unit=point,
+            registered_at=existing.point.code,
+            registration_number=existing.registration_number,
+        )
+        raise IntakeRefused(
+            _("This person is already registered this season at %(where)s."),
+            code="duplicate",
+            params={"where": where_registered(existing)},
+        )
+
+
+def validate_identity(identity: ManualIdentity | CardData) -> str:
+    """Check the identity against the code tables and, for resident ID numbers, the number
+    itself (check digit, birth date and sex must agree). Returns the normalised number."""
+    errors = []
+    for table, value in ((Table.DOCUMENT_TYPE, identity.document_type), (Table.SEX, identity.sex)):
+        try:
+            validate_code(table, value)
+        except ValidationError as e:
+            errors.append(e)
+    if identity.ethnicity:
+        try:
+            validate_code(Table.ETHNICITY, identity.ethnicity)
+        except ValidationError as e:
+            errors.append(e)
+    number = identity.id_number.strip().upper()
+    if identity.document_type == RESIDENT_ID:
+        try:
+            parsed = parse_resident_id(number)
+        except InvalidIdNumber as e:
+            errors.append(ValidationError(e.message, code=e.code))
+        else:
+            number = parsed.number
+            if parsed.birth_date != identity.birth_date:
+                errors.append(
+                    ValidationError(_("The birth date differs from the one in the ID number."))
+                )
+            if parsed.sex != identity.sex:
+                errors.append(
+                    ValidationError(_("The sex differs from the one the ID number gives."))
+                )
+    elif not (4 <= len(number) <= 30) or not number.isprintable():
+        errors.append(
+            ValidationError(_("Enter the document number as printed (4 to 30 characters)."))
+        )
+    if not identity.name.strip() or len(identity.name.strip()) > 50:
+        errors.append(
+            ValidationError(_("Enter the name as on the document (at most 50 characters)."))
+        )
+    if errors:
+        raise IntakeRefused(errors)
+    return number
+
+
+def _create(season, point, track_code, identity, number, **fields) -> Candidate:
+    """Allocate the number and save, both or neither."""
+    try:
+        with transaction.atomic():
+            number_range, registration_number = allocate_number(season, point, track_code)
+            return Candidate.objects.create(
+                season=season,
+                point=point,
+                subject_track=track_code,
+                registration_number=registration_number,
+                number_range=number_range,
+                document_type=identity.document_type,
+                id_number=number,
+                name=identity.name.strip(),
+                sex=identity.sex,
+                ethnicity=identity.ethnicity,
+                birth_date=identity.birth_date,
+                issuing_authority=identity.issuing_authority,
+                valid_from=identity.valid_from,
+                valid_until=identity.valid_until,
+                **fields,
+            )
+    except RangeRefused as e:
+        raise IntakeRefused(e.message, code="no_free_number", params=e.params) from e
+    except IntegrityError as e:
+        # Another point took the same person in a moment ago.
+        raise IntakeRefused(
+            _("This person was registered elsewhere a moment ago. Search for the ID number."),
+            code="duplicate",
+        ) from e
+
+
+# ── intake ─────────────────────────────────────────────────────────────────────────────
+
+
+def take_in_from_card(
+    season: Season,
+    point: RegistrationPoint,
+    track_code: str,
+    card: CardData,
+    *,
+    by: Any,
+    request=None,
+) -> Candidate:
+    """Batch intake (S3): the card's identity, verified by the reader, and the next number."""
+    check_window(season, point, track_code)
+    number = validate_identity(card)
+    _refuse_duplicate(season, number, point, by, request)
+    with transaction.atomic():
+        candidate = _create(
+            season,
+            point,
+            track_code,
+            card,
+            number,
+            card_photo=card.photo_wlt or None,
+            identity_source=IdentitySource.READER,
+            identity_verified_at=timezone.now(),
+            created_by=by,
+        )
+        record(
+            Action.CANDIDATE_TAKEN_IN,
+            request=request,
+            actor=by,
+            unit=point,
+            target=candidate,
+            source="reader",
+        )
+    return candidate
+
+
+def take_in_manually(
+    season: Season,
+    point: RegistrationPoint,
+    track_code: str,
+    path: str,
+    identity: ManualIdentity,
+    *,
+    by: Any,
+    request=None,
+) -> Candidate:
+    """Identity keyed in by staff for the paths that need a review (O1–O3); until the
+    review approves it, no login card can be issued."""
+    if path not in REVIEWING_LEVEL:
+        raise IntakeRefused(_("Candidates with a readable ID card are taken in with the reader."))
+    check_window(season, point, track_code)
+    number = validate_identity(identity)
+    _refuse_duplicate(season, number, point, by, request)
+    with transaction.atomic():
+        candidate = _create(
+            season,
+            point,
+            track_code,
+            identity,
+            number,
+            identity_source=IdentitySource.MANUAL,
+            eligibility_path=path,
+            review_state=ReviewState.PENDING,
+            created_by=by,
+        )
+        record(
+            Action.CANDIDATE_TAKEN_IN,
+            request=request,
+            actor=by,
+            unit=point,
+            target=candidate,
+            source="manual",
+            path=path,
+        )
+    return candidate
+
+
+# ── reviews, verification, point checks ────────────────────────────────────────────────
+
+
+def _locked(candidate: Candidate, version: int | None = None) -> Candidate:
+    """The candidate's row, locked; refused if someone saved it since `version` was read."""
+    current = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    if version is not None and current.version != version:
+        raise IntakeRefused(
+            _(
+                "Someone else changed this candidate a moment ago. Your input is kept below;"
+                " check the current data and save again."
+            ),
+            code="stale",
+        )
+    return current
+
+
+def may_review(user: Any, candidate: Candidate) -> bool:
+    level = REVIEWING_LEVEL.get(candidate.eligibility_path)
+    return level is not None and getattr(user, "role", None) == level
+
+
+@transaction.atomic
+def review(candidate: Candidate, *, approve: bool, reason: str, by: Any, request=None) -> Candidate:
+    """The county (migrant workers' children, O1) or the city (other documents and missing
+    cards, O2, O3) approves or rejects; approval opens registration."""
+    if (
+        not may_review(by, candidate)
+        or not Candidate.objects.visible_to(by).filter(pk=candidate.pk).exists()
+    ):
+        raise IntakeRefused(_("Your office does not review this candidate."), code="not_reviewer")
+    candidate = _locked(candidate)
+    if candidate.review_state != ReviewState.PENDING:
+        raise IntakeRefused(_("This candidate is not awaiting review."), code="not_pending")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise IntakeRefused(
+            _("Give the reason for the rejection; the point will see it."), code="reason"
+        )
+    candidate.review_state = ReviewState.APPROVED if approve else ReviewState.REJECTED
+    candidate.review_reason = reason[:200]
+    candidate.reviewed_by, candidate.reviewed_at = by, timezone.now()
+    candidate.version = F("version") + 1
+    candidate.save()
+    record(
+        Action.CANDIDATE_REVIEWED,
+        request=request,
+        actor=by,
+        unit=candidate.point,
+        target=candidate,
+        result=candidate.review_state,
+        reason=reason,
+    )
+    candidate.refresh_from_db()
+    return candidate
+
+
+@transaction.atomic
+def verify_with_card(candidate: Candidate, card: CardData, *, by: Any, request=None) -> Candidate:
+    """The candidate shows a (new) card at the point (O3, S7): it must be the same person."""
+    candidate = _locked(candidate)
+    number = validate_identity(card)
+    if number != candidate.id_number or card.name.strip() != candidate.name:
+        raise IntakeRefused(
+            _("The card read (%(name)s, %(number)s) is not this candidate's. Nothing was changed."),
+            code="card_mismatch",
+            params={"name": card.name, "number": number},
+        )
+    candidate.identity_source = IdentitySource.READER
+    candidate.identity_verified_at = timezone.now()
+    candidate.card_photo = card.photo_wlt or candidate.card_photo
+    candidate.issuing_authority = card.issuing_authority
+    candidate.valid_from, candidate.valid_until = card.valid_from, card.valid_until
+    candidate.version = F("version") + 1
+    candidate.save()
+    record(
+        Action.IDENTITY_VERIFIED, request=request, actor=by, unit=candidate.point, target=candidate
+    )
+    candidate.refresh_from_db()
+    return candidate
+
+
+@transaction.atomic
+def record_point_checks(
+    candidate: Candidate,
+    *,
+    version: int,
+    documents_received: bool,
+    fee_fen: int | None,
+    fee_receipt: str,
+    eligibility: str,
+    note: str,
+    by: Any,
+    request=None,
+) -> Candidate:
+    """S5: documents handed in, registration fee paid, eligibility reviewed at the point."""
+    candidate = _locked(candidate, version)
+    if eligibility not in EligibilityResult.values:
+        raise IntakeRefused(_("Choose an eligibility result."))
+    if fee_fen is not None and fee_fen < 0:
+        raise IntakeRefused(_("The fee cannot be negative."))
+    if fee_fen is not None and not fee_receipt.strip():
+        raise IntakeRefused(_("Enter the receipt number of the fee."), code="receipt")
+    if eligibility == EligibilityResult.INELIGIBLE and not note.strip():
+        raise IntakeRefused(_("Say why the candidate is not eligible."), code="note")
+    before = {
+        "documents_received": candidate.documents_received,
+        "fee_fen": candidate.fee_fen,
+        "fee_receipt": candidate.fee_receipt,
+        "eligibility": candidate.eligibility,
+    }
+    candidate.documents_received = documents_received
+    candidate.fee_fen, candidate.fee_receipt = fee_fen, fee_receipt.strip()
+    candidate.eligibility, candidate.eligibility_note = eligibility, note.strip()[:200]
+    candidate.point_checked_by, candidate.point_checked_at = by, timezone.now()
+    candidate.version = F("version") + 1
+    candidate.save()
+    after = {k: getattr(candidate, k) for k in before}
+    record(
+        Action.POINT_CHECKS_RECORDED,
+        request=request,
+        actor=by,
+        unit=candidate.point,
+        target=candidate,
+        before=before,
+        after=after,
+    )
+    candidate.refresh_from_db()
+    return candidate
+
+
+# ── login cards (S4) ───────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class IssuedLogin:
+    candidate: Candidate
+    password: str
+
+
+def login_card_blockers(candidate: Candidate) -> list[str]:
+    """Why no login card can be issued yet (empty when it can)."""
+    reasons = []
+    if not candidate.identity_cleared:
+        reasons.append(str(_("The identity review is not approved.")))
+    if not candidate.documents_received:
+        reasons.append(str(_("The documents are not recorded as received.")))
+    if candidate.fee_fen is None:
+        reasons.append(str(_("The registration fee is not recorded.")))
+    if candidate.eligibility != EligibilityResult.ELIGIBLE:
+        reasons.append(str(_("The eligibility review is not passed.")))
+    return reasons
+
+
+@transaction.atomic
+def issue_login_cards(candidates: list[Candidate], *, by: Any, request=None) -> list[IssuedLogin]:
+    """New initial portal passwords, printed once on login cards; only the hash is kept.
+    A reprint issues a new password and the old one stops working."""
+    issued = []
+    for candidate in candidates:
+        candidate = _locked(candidate)
+        blockers = login_card_blockers(candidate)
+        if blockers:
+            raise IntakeRefused(
+                _("No login card for %(name)s (%(number)s): %(reasons)s"),
+                code="not_ready",
+                params={
+                    "name": candidate.name,
+                    "number": candidate.registration_number,
+                    "reasons": " ".join(blockers),
+                },
+            )
+        password = generate_password()
+        candidate.portal_password = make_password(password)
+        candidate.credentials_issued_at = timezone.now()
+        candidate.credentials_issued_count = F("credentials_issued_count") + 1
+        candidate.save(
+            update_fields=["portal_password", "credentials_issued_at", "credentials_issued_count"]
+        )
+        issued.append(IssuedLogin(candidate, password))
+    if issued:
+        record(
+            Action.LOGIN_CARDS_ISSUED,
+            request=request,
+            actor=by,
+            unit=issued[0].candidate.point,
+            numbers=[i.candidate.registration_number for i in issued],
+        )
+    return issued
