@@ -13,5 +13,6 @@ urlpatterns = [
     path("office/ranges/", include("gaokao.numbering.urls")),
     path("office/notices/", include("gaokao.notices.urls")),
     path("office/audit/", include("gaokao.audit.urls")),
+    path("office/photos/", include("gaokao.photos.urls")),
     path("admin/", admin.site.urls),
 ]

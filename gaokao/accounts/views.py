@@ -1,9 +1,6 @@
 """Accounts each office manages for the level below: create, enable all points, disable,
 reset password or authenticator, and print credential slips (S1, S2)."""
 
-import secrets
-import time
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
@@ -20,10 +17,10 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.documents.slips import CredentialSlip, render_credential_slips
+from gaokao.office import one_time
 from gaokao.office.access import offices_only, roles_required
 
 ISSUED = "issued_credentials"
-ISSUED_SECONDS = 30 * 60  # initial passwords stay printable this long, then they are gone
 
 
 @offices_only
@@ -113,21 +110,12 @@ def account_action(request, pk: int, action: str):
 
 
 def _show_issued(request, issued: list[services.IssuedCredential]):
-    request.session[ISSUED] = {
-        "batch": secrets.token_urlsafe(8),
-        "at": time.time(),
-        "items": [{"user": i.user.pk, "password": i.password} for i in issued],
-    }
+    one_time.keep(request, ISSUED, [(i.user.pk, i.password) for i in issued])
     return redirect("accounts:issued")
 
 
 def _issued(request) -> list[tuple[StaffUser, str]]:
-    state = request.session.get(ISSUED)
-    if not state or time.time() - state["at"] > ISSUED_SECONDS:
-        request.session.pop(ISSUED, None)
-        return []
-    users = services.managed_accounts(request.user).in_bulk([i["user"] for i in state["items"]])
-    return [(users[i["user"]], i["password"]) for i in state["items"] if i["user"] in users]
+    return one_time.load(request, ISSUED, services.managed_accounts(request.user))
 
 
 @offices_only
@@ -171,6 +159,6 @@ def slips_pdf(request):
 @offices_only
 @require_POST
 def issued_done(request):
-    request.session.pop(ISSUED, None)
+    one_time.forget(request, ISSUED)
     messages.success(request, _("The initial passwords were removed from the screen."))
     return redirect("accounts:list")

@@ -34,6 +34,8 @@ class Action(models.TextChoices):
     REVIEW_FORM_PRINTED = "candidates.review_form", _("Eligibility review form printed")
     NOTICE_POSTED = "notices.posted", _("Notice posted")
     NOTICE_WITHDRAWN = "notices.withdrawn", _("Notice withdrawn")
+    PHOTO_ADDED = "photos.added", _("Photo added")
+    PHOTO_REJECTED = "photos.rejected", _("Photo refused")
 
 
 class AuditEvent(models.Model):

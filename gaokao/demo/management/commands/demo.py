@@ -21,10 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve")
         parser.add_argument("--no-serve", action="store_true", help="set up the data only")
         parser.add_argument(
+            "--reader", metavar="URL", help="a real ID-card reader's port, not the simulated one"
+        )
+        parser.add_argument(
+            "--no-reader", action="store_true", help="do not start the ID-card reader bridge"
+        )
+        parser.add_argument(
             "--code", metavar="USERNAME", help="print a demo account's current authenticator code"
         )
 
-    def handle(self, addrport, no_serve, code, **options):
+    def handle(self, addrport, no_serve, code, reader=None, no_reader=False, **options):
         if code:
             try:
                 self.stdout.write(current_code(code))
@@ -54,4 +60,26 @@ class Command(BaseCommand):
             _("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n"
         )
         if not no_serve:
-            call_command("runserver", addrport, use_reloader=False)
+            bridge = None if no_reader else self.start_reader_bridge(reader, addrport)
+            try:
+                call_command("runserver", addrport, use_reloader=False)
+            finally:
+                if bridge is not None:
+                    bridge.stop()
+
+    def start_reader_bridge(self, reader, addrport):
+        """The office page's 读卡 button calls this bridge (gaokao.idcard.bridge)."""
+        from gaokao.idcard.bridge import start_bridge
+
+        try:
+            office = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+            bridge, _thread = start_bridge(reader or "sim", origins=[f"http://{office}"])
+        except (OSError, ValueError) as e:
+            self.stderr.write(_("ID-card reader bridge not started: %(error)s") % {"error": e})
+            return None
+        if reader:
+            line = _("ID-card reader bridge (reader %(port)s): %(url)s")
+        else:
+            line = _("ID-card reader bridge (simulated reader): %(url)s")
+        self.stdout.write(line % {"port": reader, "url": bridge.url})
+        return bridge
