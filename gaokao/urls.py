@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="office:home", permanent=False)),
     path("office/", include("gaokao.office.urls")),
     path("office/accounts/", include("gaokao.accounts.urls")),
+    path("office/candidates/", include("gaokao.candidates.urls")),
     path("office/ranges/", include("gaokao.numbering.urls")),
     path("office/notices/", include("gaokao.notices.urls")),
     path("office/audit/", include("gaokao.audit.urls")),

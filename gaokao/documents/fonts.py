@@ -156,7 +156,8 @@ def printable(text: str) -> str:
 def _covered() -> dict[int, int]:
     from reportlab.pdfbase import pdfmetrics
 
-    register_fonts()
+    if not _registered:
+        register_fonts()
     return pdfmetrics.getFont(REGULAR).face.charToGlyph
 
 

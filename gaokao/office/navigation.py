@@ -28,6 +28,8 @@ NAVIGATION = [
     NavItem(_("Home"), "office:home"),
     NavItem(_("Units"), "office:units", OFFICES),
     NavItem(_("Schedule"), "office:schedule"),
+    NavItem(_("Candidates"), "candidates:list"),
+    NavItem(_("Identity reviews"), "candidates:reviews", frozenset({"county", "city"})),
     NavItem(_("Number ranges"), "numbering:ranges", frozenset({"county"})),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),

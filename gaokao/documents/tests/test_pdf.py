@@ -1,12 +1,28 @@
 """The A4 drawing helpers: Chinese wrapped by width, vector QR codes."""
 
+import io
+
 import pytest
 import segno
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
+from pypdf import PdfReader
+from reportlab.lib.colors import black
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from gaokao.documents.fonts import BOLD, REGULAR
-from gaokao.documents.pdf import A4, a4_canvas, draw_qr, fit_text, wrap_text
+from gaokao.documents.pdf import (
+    A4,
+    GREY,
+    TextBlock,
+    a4_canvas,
+    draw_qr,
+    draw_qr_matrix,
+    fit_text,
+    qr_runs,
+    wrap_text,
+)
 
 LONG_UNIT = (
     "0102002 长沙市芙蓉区湖南师范大学附属中学（含高复班、社会考生、艺术类与体育类考生）报名点"
@@ -71,3 +87,63 @@ def test_s2_the_qr_code_is_drawn_module_for_module(poppler, tmp_path):
     matrix = [[bool(cell) for cell in row] for row in qr.matrix]
     assert [[dark(4 + r, 4 + c) for c in range(len(matrix))] for r in range(len(matrix))] == matrix
     assert not any(dark(r, c) for r in range(4) for c in range(modules)), "quiet zone"
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=21, max_size=21), min_size=1, max_size=21))
+def test_s4_qr_runs_are_the_longest_runs_of_dark_modules_and_cover_them_all(matrix):
+    runs = qr_runs(matrix)
+
+    rebuilt = [[False] * 21 for _ in matrix]
+    for row, start, length in runs:
+        assert length > 0
+        assert all(not rebuilt[row][c] for c in range(start, start + length)), "no overlap"
+        rebuilt[row][start : start + length] = [True] * length
+        # Maximal: a light module (or the edge) on either side of each run.
+        assert start == 0 or not matrix[row][start - 1]
+        assert start + length == 21 or not matrix[row][start + length]
+    assert rebuilt == matrix
+    assert qr_runs([bytearray(map(int, row)) for row in matrix]) == runs, "segno's bytearrays"
+
+
+def test_s4_draw_qr_matrix_writes_one_rectangle_per_run_in_module_units():
+    qr = segno.make("https://gaokao.example.cn/portal/?bmh=43010001", error="m")
+    canvas, buffer = a4_canvas(title="QR")
+    canvas.setFillColor(GREY)
+    draw_qr_matrix(canvas, qr.matrix, 100, 200, 82)
+    canvas.rect(10, 10, 5, 5, stroke=0, fill=1)  # still grey: the QR's black is its own
+    canvas.save()
+
+    content = PdfReader(io.BytesIO(buffer.getvalue())).pages[0].get_contents().get_data()
+
+    module = 82 / (len(qr.matrix) + 8)
+    start = content.index(b"q 0 g ")
+    block = content[start : content.index(b" f Q", start)].decode()
+    head, rects = block.split(" cm ")
+    scale, _b, _c, scale_y, left, top = map(float, head.split()[3:])
+    assert scale == pytest.approx(module, abs=1e-4) and scale_y == scale
+    assert left == pytest.approx(100 + 4 * module, abs=1e-3)
+    assert top == pytest.approx(200 + 82 - 4 * module, abs=1e-3)
+    drawn = [tuple(map(int, rect.split()[:3])) for rect in rects.split(" re")[:-1]]
+    assert drawn == [(column, -row - 1, length) for row, column, length in qr_runs(qr.matrix)]
+    # Inside q/Q: the grey set before is still the colour after, with nothing re-set.
+    assert b".45 .45 .45 rg" in content[:start]
+    assert b" rg" not in content[content.index(b" f Q") :]
+
+
+def test_s4_a_text_block_sets_font_and_colour_only_when_they_change():
+    canvas, buffer = a4_canvas(title="Text")
+    text = TextBlock(canvas)
+    for n in range(10):
+        text.put(50, 700 - n * 12, f"标签{n}", size=8, color=GREY)
+    for n in range(10):
+        text.put(150, 700 - n * 12, f"值{n}", font=BOLD, size=12, color=black)
+    text.put(150, 500, "吉𠮷祥", size=12)
+    text.draw()
+    canvas.save()
+
+    content = PdfReader(io.BytesIO(buffer.getvalue())).pages[0].get_contents().get_data()
+    assert content.count(b" rg") == 2
+    assert content.count(b" Tf") <= 4  # per font and size, and per 256-character subset
+    assert content.count(b"BT") == 1
+    [page] = [p.extract_text() for p in PdfReader(io.BytesIO(buffer.getvalue())).pages]
+    assert "标签9" in page and "值0" in page and "吉〓祥" in page

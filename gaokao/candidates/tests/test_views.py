@@ -1,0 +1,205 @@
+"""The intake pages (S3, S4, S5, O1–O3): what each role may do, and that another region's
+staff are refused every candidate of this one."""
+
+import datetime as dt
+import json
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from gaokao.candidates import services
+from gaokao.candidates.models import Candidate, EligibilityPath, ReviewState
+from gaokao.candidates.tests.conftest import TODAY
+from gaokao.idcard.simulator import default_deck
+from gaokao.testing.factories import staff_for
+
+pytestmark = pytest.mark.django_db
+
+DECK = [c.identity for c in default_deck(TODAY)]
+
+
+def read(client, card, track="5"):
+    body = json.dumps({"subject_track": track, "card": card.to_json()})
+    return client.post(reverse("candidates:intake_card"), body, content_type="application/json")
+
+
+@pytest.fixture
+def taken(season, point, ranges, point_user):
+    return services.take_in_from_card(season, point, "5", DECK[0], by=point_user)
+
+
+def test_s3_point_reads_cards_one_after_another(client, season, ranges, point_user):
+    client.force_login(point_user)
+    assert client.get(reverse("candidates:intake")).status_code == 200
+    answers = [read(client, card).json() for card in DECK[:3]]
+    assert [a["ok"] for a in answers] == [True, True, True]
+    assert [a["registration_number"][-4:] for a in answers] == ["0001", "0002", "0003"]
+    assert Candidate.objects.filter(point=point_user.point).count() == 3
+
+
+def test_s3_reading_the_same_card_twice_is_refused_clearly(client, season, ranges, point_user):
+    client.force_login(point_user)
+    read(client, DECK[0])
+    answer = read(client, DECK[0]).json()
+    assert answer["ok"] is False
+    assert point_user.point.name in answer["error"]  # says where the person is registered
+    assert Candidate.objects.count() == 1
+
+
+def test_s3_tampered_card_data_is_refused(client, season, ranges, point_user):
+    client.force_login(point_user)
+    data = DECK[0].to_json() | {"id_number": "430102200203150010"}
+    body = json.dumps({"subject_track": "5", "card": data})
+    answer = client.post(
+        reverse("candidates:intake_card"), body, content_type="application/json"
+    ).json()
+    assert answer["ok"] is False
+    not_json = client.post(reverse("candidates:intake_card"), "{", content_type="application/json")
+    assert not_json.status_code == 400
+    assert not Candidate.objects.exists()
+
+
+def test_s3_only_point_staff_take_candidates_in(client, season, ranges, county_user):
+    client.force_login(county_user)
+    assert client.get(reverse("candidates:intake")).status_code == 403
+    assert read(client, DECK[0]).status_code == 403
+    assert client.get(reverse("candidates:manual")).status_code == 403
+
+
+def test_o1_manual_intake_waits_for_review(client, season, ranges, point_user):
+    client.force_login(point_user)
+    data = {
+        "subject_track": "5",
+        "path": EligibilityPath.MIGRANT,
+        "document_type": "1",
+        "id_number": "11010519491231002X",
+        "name": "外来务工子女",
+        "sex": "2",
+        "ethnicity": "01",
+        "birth_date": "1949-12-31",
+    }
+    response = client.post(reverse("candidates:manual"), data)
+    candidate = Candidate.objects.get()
+    assert response.url == reverse("candidates:detail", args=[candidate.pk])
+    assert candidate.review_state == ReviewState.PENDING
+    page = client.get(response.url).text
+    assert reverse("candidates:review_form", args=[candidate.pk]) in page
+    pdf = client.get(reverse("candidates:review_form", args=[candidate.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_o1_county_reviews_from_its_list(
+    client, season, ranges, point, county_user, other_county_user
+):
+    identity = services.ManualIdentity(
+        "1", "11010519491231002X", "外来", "2", "01", dt.date(1949, 12, 31)
+    )
+    candidate = services.take_in_manually(
+        season, point, "5", EligibilityPath.MIGRANT, identity, by=None
+    )
+    client.force_login(other_county_user)
+    assert candidate not in client.get(reverse("candidates:reviews")).context["candidates"]
+    assert (
+        client.post(
+            reverse("candidates:review", args=[candidate.pk]), {"decision": "approve"}
+        ).status_code
+        == 404
+    )
+    client.force_login(county_user)
+    assert list(client.get(reverse("candidates:reviews")).context["candidates"]) == [candidate]
+    client.post(
+        reverse("candidates:review", args=[candidate.pk]), {"decision": "approve", "reason": ""}
+    )
+    candidate.refresh_from_db()
+    assert candidate.review_state == ReviewState.APPROVED
+
+
+def test_s5_point_records_checks_and_a_stale_form_keeps_the_input(client, taken, point_user):
+    client.force_login(point_user)
+    url = reverse("candidates:checks", args=[taken.pk])
+    form = {
+        "version": taken.version,
+        "documents_received": "on",
+        "fee_yuan": "120.00",
+        "fee_receipt": "R-1",
+        "eligibility": "eligible",
+    }
+    assert client.post(url, form).status_code == 302
+    taken.refresh_from_db()
+    assert taken.fee_fen == 12000 and taken.point_checks_done
+    stale = client.post(url, form | {"fee_receipt": "R-2"})
+    assert stale.status_code == 200
+    assert 'value="R-2"' in stale.text  # the typed input is kept
+    taken.refresh_from_db()
+    assert taken.fee_receipt == "R-1"
+
+
+def test_s4_login_cards_and_sheet_are_printed_once_per_issue(client, taken, point_user):
+    services.record_point_checks(
+        taken,
+        version=taken.version,
+        documents_received=True,
+        fee_fen=12000,
+        fee_receipt="R-1",
+        eligibility="eligible",
+        note="",
+        by=point_user,
+    )
+    client.force_login(point_user)
+    assert [c.pk for c in client.get(reverse("candidates:login_cards")).context["candidates"]] == [
+        taken.pk
+    ]
+    response = client.post(reverse("candidates:login_cards"), {"candidate": [taken.pk]})
+    assert response.url == reverse("candidates:issued")
+    [(candidate, password)] = client.get(reverse("candidates:issued")).context["issued"]
+    assert candidate == taken
+    for name in ("candidates:issued_cards", "candidates:issued_sheet"):
+        pdf = client.get(reverse(name))
+        assert pdf["Content-Type"] == "application/pdf" and pdf["Cache-Control"] == "no-store"
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+        assert password in text and taken.registration_number in text
+    client.post(reverse("candidates:issued_done"))
+    assert client.get(reverse("candidates:issued_cards")).status_code == 302  # gone
+
+
+def test_s3_another_countys_staff_cannot_reach_this_countys_candidates(
+    client, taken, other_county_user, other_point
+):
+    other_point_user = staff_for(other_point)
+    for user in (other_county_user, other_point_user):
+        client.force_login(user)
+        assert taken not in client.get(reverse("candidates:list")).context["page"]
+        for name in ("candidates:detail", "candidates:review_form"):
+            assert client.get(reverse(name, args=[taken.pk])).status_code in (403, 404)
+        for name in ("candidates:checks", "candidates:review", "candidates:verify_card"):
+            assert client.post(reverse(name, args=[taken.pk]), {}).status_code in (403, 404)
+    client.force_login(other_point_user)
+    assert (
+        client.post(reverse("candidates:login_cards"), {"candidate": [taken.pk]}).status_code == 200
+    )
+    taken.refresh_from_db()
+    assert taken.credentials_issued_count == 0
+
+
+def test_o3_point_verifies_a_new_card_through_the_page(client, season, point, ranges, point_user):
+    card = DECK[1]
+    identity = services.ManualIdentity(
+        "1", card.id_number, card.name, card.sex, card.ethnicity, card.birth_date
+    )
+    candidate = services.take_in_manually(
+        season, point, "5", EligibilityPath.NO_CARD, identity, by=None
+    )
+    client.force_login(point_user)
+    url = reverse("candidates:verify_card", args=[candidate.pk])
+    wrong = client.post(
+        url, json.dumps({"card": DECK[0].to_json()}), content_type="application/json"
+    ).json()
+    assert wrong["ok"] is False
+    right = client.post(
+        url, json.dumps({"card": card.to_json()}), content_type="application/json"
+    ).json()
+    assert right["ok"] is True
+    candidate.refresh_from_db()
+    assert candidate.identity_verified_at is not None
