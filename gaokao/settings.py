@@ -11,6 +11,8 @@ ALLOWED_HOSTS     comma-separated, default 127.0.0.1,localhost
 GAOKAO_DATA_DIR   default ./var
 GAOKAO_MODE       server (central) or client (the point client), default server
 GAOKAO_FONT_DIR   where the PDF fonts are built, default inside the virtualenv
+GAOKAO_READER_URL the point PC's ID-card reader bridge, default http://127.0.0.1:8765
+GAOKAO_PORTAL_URL the candidate portal's address for login cards, default this site's /ks/
 """
 
 import os
@@ -52,6 +54,9 @@ DATA_DIR = Path(os.environ.get("GAOKAO_DATA_DIR", "var")).resolve()
 # Where the static Noto Sans SC instances for PDFs are built once (default: inside the
 # virtualenv, see gaokao.documents.fonts).
 GAOKAO_FONT_DIR = os.environ.get("GAOKAO_FONT_DIR") or None
+# The point PC's ID-card reader bridge, and the candidate portal printed on login cards.
+GAOKAO_READER_URL = os.environ.get("GAOKAO_READER_URL", "http://127.0.0.1:8765")
+GAOKAO_PORTAL_URL = os.environ.get("GAOKAO_PORTAL_URL") or None
 GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [

@@ -26,7 +26,7 @@ class ManualIntakeForm(TrackForm):
     path = forms.ChoiceField(label=_("Eligibility path"), choices=MANUAL_PATHS)
     document_type = forms.ChoiceField(label=_("Document type"))
     id_number = forms.CharField(label=_("Document number"), max_length=30)
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     sex = forms.ChoiceField(label=_("Sex"))
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), required=False)
     birth_date = forms.DateField(

@@ -74,7 +74,7 @@ class Candidate(models.Model):
     # Identity (S3, O1–O3): from the card reader, or keyed in by staff and verified later.
     document_type = models.CharField(_("document type"), max_length=8, default="1")
     id_number = models.CharField(_("document number"), max_length=30)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, blank=True)
     birth_date = models.DateField(_("birth date"))

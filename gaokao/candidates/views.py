@@ -57,7 +57,7 @@ def _track_names() -> dict[str, str]:
 
 
 def _reader_context() -> dict:
-    return {"reader_url": getattr(settings, "GAOKAO_READER_URL", "http://127.0.0.1:8765")}
+    return {"reader_url": settings.GAOKAO_READER_URL}
 
 
 # ── lists ──────────────────────────────────────────────────────────────────────────────
@@ -345,7 +345,7 @@ def _issued(request):
 
 
 def _portal_url(request) -> str:
-    return getattr(settings, "GAOKAO_PORTAL_URL", None) or request.build_absolute_uri("/ks/")
+    return settings.GAOKAO_PORTAL_URL or request.build_absolute_uri("/ks/")
 
 
 @points_only

@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gaokao.accounts.models import Role, StaffUser
+from gaokao.codes.models import Code, Table
 from gaokao.lib.idnumber import check_digit
+from gaokao.numbering.services import add_range
 from gaokao.presets.services import load_preset
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
@@ -39,6 +41,8 @@ ACCOUNTS = [
     ("demo-tianxin", Role.COUNTY, "430103", "天心区演示员"),
     ("demo-zhuzhou", Role.CITY, "430200", "株洲市演示员"),
 ]
+
+RANGE_SIZE = 200
 
 # Days before and after today for each window, so that the demo is usable today.
 WINDOWS = {
@@ -88,12 +92,22 @@ def write_passwords(passwords: dict[str, str]) -> None:
 @transaction.atomic
 def ensure_demo(today: dt.date | None = None) -> list[DemoAccount]:
     load_preset("hunan-2020")
-    ensure_season(today or timezone.localdate())
+    season = ensure_season(today or timezone.localdate())
     for county_code, code, name in POINTS:
-        RegistrationPoint.objects.get_or_create(
+        point, _created = RegistrationPoint.objects.get_or_create(
             code=code, defaults={"county": Region.objects.get(code=county_code), "name": name}
         )
+        ensure_ranges(season, point)
     return ensure_accounts()
+
+
+def ensure_ranges(season: Season, point: RegistrationPoint) -> None:
+    """200 numbers per subject track for a demo point that has none yet, so intake works
+    at once (a county plans real ranges under 号段管理)."""
+    if point.number_ranges.filter(season=season).exists():
+        return
+    for track in Code.objects.of(Table.SUBJECT_TRACK):
+        add_range(point.county, season, point, track, RANGE_SIZE, by=None)
 
 
 def ensure_season(today: dt.date) -> Season:

@@ -5,6 +5,9 @@ from playwright.sync_api import expect
 
 from gaokao.demo.services import DemoAccount
 from gaokao.e2e.journeys import first_sign_in
+from gaokao.numbering.services import next_free_serial
+from gaokao.regions.models import Region
+from gaokao.seasons.models import Season
 
 POINT_PERSON = DemoAccount("", "", "", "", "刘晓红", "11010519491231002X")
 
@@ -37,7 +40,9 @@ def test_s2_county_enables_points_prints_slips_allocates_ranges_and_a_point_sign
     page.get_by_role("button", name="完成：清除密码").click()
     expect(page.get_by_role("cell", name=username)).to_be_visible()
 
-    # Number ranges: expected counts, a proposal, saved.
+    # Number ranges: expected counts, a proposal, saved after the demo's own ranges.
+    county = Region.objects.get(code="430102")
+    start = next_free_serial(county, Season.objects.current())
     page.get_by_role("link", name="号段管理").click()
     page.get_by_role("link", name="分配号段").click()
     page.get_by_label("0102001 芙蓉区演示中学报名点 · 理工").fill("300")
@@ -46,8 +51,8 @@ def test_s2_county_enables_points_prints_slips_allocates_ranges_and_a_point_sign
     expect(page.get_by_test_id("proposals")).to_be_visible()
     page.get_by_role("button", name="保存").click()
     ranges = page.get_by_test_id("ranges")
-    expect(ranges).to_contain_text("01020001–01020330")
-    expect(ranges).to_contain_text("01020331–01020462")
+    expect(ranges).to_contain_text(f"0102{start:04d}–0102{start + 329:04d}")  # 300 + 10 %
+    expect(ranges).to_contain_text(f"0102{start + 330:04d}–0102{start + 461:04d}")
 
     # The point signs in with the slip's user name and initial password.
     page.get_by_role("button", name="退出").click()

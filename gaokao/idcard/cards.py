@@ -272,7 +272,7 @@ MAX_PHOTO_BASE64 = 4 * ((PHOTO_SIZE + 2) // 3)
 LABELS = {
     "card_type": _("card type"),
     "document_type": _("document type"),
-    "name": _("name"),
+    "name": _("full name"),
     "sex": _("sex"),
     "ethnicity": _("ethnicity"),
     "birth_date": _("birth date"),
