@@ -214,30 +214,17 @@ def take_in_from_card(
     request=None,
 ) -> Candidate:
     """Batch intake (S3): the card's identity, verified by the reader, and the next number."""
-    check_window(season, point, track_code)
-    number = validate_identity(card)
-    _refuse_duplicate(season, number, point, by, request)
-    with transaction.atomic():
-        candidate = _create(
-            season,
-            point,
-            track_code,
-            card,
-            number,
-            card_photo=card.photo_wlt or None,
-            identity_source=IdentitySource.READER,
-            identity_verified_at=timezone.now(),
-            created_by=by,
-        )
-        record(
-            Action.CANDIDATE_TAKEN_IN,
-            request=request,
-            actor=by,
-            unit=point,
-            target=candidate,
-            source="reader",
-        )
-    return candidate
+    return _take_in(
+        season,
+        point,
+        track_code,
+        card,
+        by=by,
+        request=request,
+        card_photo=card.photo_wlt or None,
+        identity_source=IdentitySource.READER,
+        identity_verified_at=timezone.now(),
+    )
 
 
 def take_in_manually(
@@ -254,29 +241,33 @@ def take_in_manually(
     review approves it, no login card can be issued."""
     if path not in REVIEWING_LEVEL:
         raise IntakeRefused(_("Candidates with a readable ID card are taken in with the reader."))
+    return _take_in(
+        season,
+        point,
+        track_code,
+        identity,
+        by=by,
+        request=request,
+        identity_source=IdentitySource.MANUAL,
+        eligibility_path=path,
+        review_state=ReviewState.PENDING,
+    )
+
+
+def _take_in(season, point, track_code, identity, *, by, request, **fields) -> Candidate:
     check_window(season, point, track_code)
     number = validate_identity(identity)
     _refuse_duplicate(season, number, point, by, request)
     with transaction.atomic():
-        candidate = _create(
-            season,
-            point,
-            track_code,
-            identity,
-            number,
-            identity_source=IdentitySource.MANUAL,
-            eligibility_path=path,
-            review_state=ReviewState.PENDING,
-            created_by=by,
-        )
+        candidate = _create(season, point, track_code, identity, number, created_by=by, **fields)
         record(
             Action.CANDIDATE_TAKEN_IN,
             request=request,
             actor=by,
             unit=point,
             target=candidate,
-            source="manual",
-            path=path,
+            source=fields["identity_source"],
+            path=candidate.eligibility_path,
         )
     return candidate
 
