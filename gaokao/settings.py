@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "gaokao.notices",
     "gaokao.idcard",
     "gaokao.photos",
+    "gaokao.portal",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",

@@ -15,5 +15,6 @@ urlpatterns = [
     path("office/notices/", include("gaokao.notices.urls")),
     path("office/audit/", include("gaokao.audit.urls")),
     path("office/photos/", include("gaokao.photos.urls")),
+    path("ks/", include("gaokao.portal.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -38,7 +38,7 @@ def generate_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def _lock_message(until) -> str:
+def lock_message(until) -> str:
     return _(
         "Too many failed attempts. Sign-in is locked until %(time)s; please try again then."
     ) % {"time": time_format(timezone.localtime(until), "H:i")}
@@ -53,7 +53,7 @@ def check_password(request: HttpRequest, username: str, password: str) -> StaffU
     for scope, key in (("staff-user", user_key), ("staff-ip", ip_key)):
         until = throttle.locked_until(scope, key)
         if until:
-            raise SignInRefused(_lock_message(until))
+            raise SignInRefused(lock_message(until))
     user = authenticate(request, username=username.strip(), password=password)
     if user is None:
         known = StaffUser.objects.filter(username__iexact=user_key).first()
@@ -71,7 +71,7 @@ def check_password(request: HttpRequest, username: str, password: str) -> StaffU
                 label=user_key,
                 until=until.isoformat(),
             )
-            raise SignInRefused(_lock_message(until))
+            raise SignInRefused(lock_message(until))
         raise SignInRefused(_("The user name or password is wrong."))
     throttle.reset("staff-user", user_key)
     return user
@@ -97,7 +97,7 @@ def check_totp(request: HttpRequest, user: StaffUser, code: str) -> None:
     key = user.username.lower()
     until = throttle.locked_until("staff-totp", key)
     if until:
-        raise SignInRefused(_lock_message(until))
+        raise SignInRefused(lock_message(until))
     with transaction.atomic():
         user = StaffUser.objects.select_for_update().get(pk=user.pk)
         step = totp_step_accepted(user, code)
@@ -110,7 +110,7 @@ def check_totp(request: HttpRequest, user: StaffUser, code: str) -> None:
     until = throttle.record_failure("staff-totp", key)
     if until:
         record(Action.LOCKED_OUT, request=request, actor=user, until=until.isoformat())
-        raise SignInRefused(_lock_message(until))
+        raise SignInRefused(lock_message(until))
     raise SignInRefused(
         _("The authenticator code is wrong or was already used. Enter the current code.")
     )

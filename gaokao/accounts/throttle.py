@@ -26,6 +26,9 @@ DEFAULT_POLICIES = {
     "staff-user": Policy(5, dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
     "staff-ip": Policy(30, dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
     "staff-totp": Policy(5, dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
+    "candidate-number": Policy(5, dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
+    # A school's computer room shares one address: a generous limit per address.
+    "candidate-ip": Policy(100, dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
 }
 
 

@@ -122,6 +122,9 @@ class Candidate(models.Model):
     portal_password = models.CharField(max_length=128, blank=True, editable=False)
     credentials_issued_at = models.DateTimeField(null=True, blank=True)
     credentials_issued_count = models.PositiveIntegerField(default=0)
+    # 信息保存及提交确认密码 (O5): set right after the first sign-in, asked at every save.
+    confirmation_password = models.CharField(max_length=128, blank=True, editable=False)
+    portal_last_login = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(
         "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
