@@ -31,6 +31,8 @@ class Action(models.TextChoices):
     IDENTITY_VERIFIED = "candidates.identity_verified", _("Identity verified with the ID card")
     POINT_CHECKS_RECORDED = "candidates.point_checks", _("Documents, fee and eligibility recorded")
     LOGIN_CARDS_ISSUED = "candidates.login_cards", _("Login cards issued")
+    CANDIDATE_DATA_SAVED = "candidates.data_saved", _("Candidate saved their data")
+    CONFIRMATION_FAILED = "candidates.confirmation_failed", _("Wrong confirmation password")
     REVIEW_FORM_PRINTED = "candidates.review_form", _("Eligibility review form printed")
     NOTICE_POSTED = "notices.posted", _("Notice posted")
     NOTICE_WITHDRAWN = "notices.withdrawn", _("Notice withdrawn")

@@ -27,7 +27,9 @@ def record(
     """Record `action`. The event belongs to `unit` (default: the actor's unit); events
     that belong to no unit, such as a sign-in attempt with an unknown user name, belong to
     the province, which watches for attacks."""
-    if actor is None and request is not None and request.user.is_authenticated:
+    # A `label` names someone who is not a staff account (a candidate): never take the
+    # actor from a staff session that happens to share the browser.
+    if actor is None and not label and request is not None and request.user.is_authenticated:
         actor = request.user
     if unit is None and actor is not None:
         unit = actor.unit

@@ -126,6 +126,33 @@ class Candidate(models.Model):
     confirmation_password = models.CharField(max_length=128, blank=True, editable=False)
     portal_last_login = models.DateTimeField(null=True, blank=True)
 
+    # The candidate's own data, entered in the portal (S6), each save confirmed with the
+    # confirmation password (O5). Blank until entered. No mailing address, postcode or
+    # recipient exists anywhere (O4, data minimisation).
+    political_status = models.CharField(_("political status"), max_length=8, blank=True)
+    candidate_category = models.CharField(_("candidate category"), max_length=8, blank=True)
+    household_type = models.CharField(_("household type"), max_length=8, blank=True)
+    household_region = models.CharField(
+        _("household region"),
+        max_length=6,
+        blank=True,
+        help_text=_("Six-digit county code (GB/T 2260)."),
+    )
+    graduation_type = models.CharField(_("graduation type"), max_length=8, blank=True)
+    school_name = models.CharField(_("graduating school"), max_length=60, blank=True)
+    student_number = models.CharField(_("student registration number"), max_length=19, blank=True)
+    proficiency_number = models.CharField(
+        _("academic proficiency exam number"), max_length=20, blank=True
+    )
+    foreign_language = models.CharField(_("foreign language"), max_length=8, blank=True)
+    disability_category = models.CharField(_("disability category"), max_length=8, blank=True)
+    accommodations = models.CharField(_("accommodations requested"), max_length=200, blank=True)
+    mobile = models.CharField(_("mobile phone"), max_length=11, blank=True)
+    phone = models.CharField(_("other phone"), max_length=20, blank=True)
+    specialties = models.TextField(_("specialties"), max_length=500, blank=True)
+    awards = models.TextField(_("awards and punishments"), max_length=500, blank=True)
+    data_saved_at = models.DateTimeField(_("data saved at"), null=True, blank=True)
+
     created_by = models.ForeignKey(
         "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -171,3 +198,45 @@ class Candidate(models.Model):
     @property
     def may_get_login_card(self) -> bool:
         return bool(self.registration_number) and self.identity_cleared and self.point_checks_done
+
+
+class ResumeEntry(models.Model):
+    """个人简历 — one row of the candidate's résumé, from junior high school onward (S6)."""
+
+    candidate = models.ForeignKey(
+        Candidate, models.CASCADE, related_name="resume", verbose_name=_("candidate")
+    )
+    start = models.CharField(_("from"), max_length=7, help_text=_("YYYY-MM"))
+    end = models.CharField(_("to"), max_length=7, blank=True, help_text=_("YYYY-MM"))
+    school_or_employer = models.CharField(_("school or employer"), max_length=60)
+    role = models.CharField(_("role"), max_length=30, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["candidate", "order", "start"]
+        verbose_name = _("résumé entry")
+        verbose_name_plural = _("résumé entries")
+
+    def __str__(self) -> str:
+        return f"{self.start}–{self.end} {self.school_or_employer}"
+
+
+class FamilyMember(models.Model):
+    """家庭成员 — one family member the candidate names (S6)."""
+
+    candidate = models.ForeignKey(
+        Candidate, models.CASCADE, related_name="family", verbose_name=_("candidate")
+    )
+    name = models.CharField(_("name"), max_length=20)
+    relation = models.CharField(_("relation"), max_length=10)
+    employer = models.CharField(_("employer"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["candidate", "order", "id"]
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+
+    def __str__(self) -> str:
+        return f"{self.relation} {self.name}"

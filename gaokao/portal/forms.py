@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.codes.models import Code, Table
 from gaokao.office.forms import StyledForm
 
 
@@ -30,3 +31,171 @@ class ConfirmationPasswordForm(StyledForm):
         if data.get("password") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+def _code_choices(table: str) -> list[tuple[str, str]]:
+    return [("", "—"), *Code.objects.choices(table)]
+
+
+class CandidateDataForm(StyledForm):
+    """S6: what the candidate enters themselves. Identity fields are not here: they are shown
+    read-only and never taken from a request. No address, postcode or recipient (O4).
+
+    Codes are offered from the code tables; the service checks everything again."""
+
+    SECTIONS = (
+        (
+            _("Basic information"),
+            (
+                "political_status",
+                "candidate_category",
+                "household_type",
+                "household_region",
+                "disability_category",
+                "accommodations",
+            ),
+        ),
+        (
+            _("Graduation and student registration"),
+            (
+                "graduation_type",
+                "school_name",
+                "student_number",
+                "proficiency_number",
+                "foreign_language",
+            ),
+        ),
+        (_("Contact"), ("mobile", "phone")),
+        (_("Specialties, awards and punishments"), ("specialties", "awards")),
+    )
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    political_status = forms.ChoiceField(label=_("Political status"), required=False)
+    candidate_category = forms.ChoiceField(label=_("Candidate category"), required=False)
+    household_type = forms.ChoiceField(
+        label=_("Household type"),
+        required=False,
+        help_text=_("Must agree with the candidate category."),
+    )
+    household_region = forms.CharField(
+        label=_("Household region code"),
+        required=False,
+        max_length=6,
+        help_text=_("The six-digit county code (GB/T 2260) of your household registration."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{6}"}),
+    )
+    disability_category = forms.ChoiceField(label=_("Disability category"), required=False)
+    accommodations = forms.CharField(
+        label=_("Reasonable accommodations requested"),
+        required=False,
+        max_length=200,
+        help_text=_("For example large-print papers, braille papers or extra time."),
+    )
+    graduation_type = forms.ChoiceField(label=_("Graduation type"), required=False)
+    school_name = forms.CharField(
+        label=_("Graduating school"),
+        required=False,
+        max_length=60,
+        help_text=_("The school's full name (a list of schools to choose from will follow)."),
+    )
+    student_number = forms.CharField(
+        label=_("Student registration number"),
+        required=False,
+        max_length=19,
+        help_text=_("G followed by your ID number, or L followed by 18 letters or digits."),
+    )
+    proficiency_number = forms.CharField(
+        label=_("Academic proficiency exam number"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    foreign_language = forms.ChoiceField(label=_("Foreign language"), required=False)
+    mobile = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    phone = forms.CharField(
+        label=_("Other phone (optional)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    specialties = forms.CharField(
+        label=_("Specialties"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("At most 500 characters."),
+    )
+    awards = forms.CharField(
+        label=_("Awards and punishments"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("At most 500 characters."),
+    )
+
+    CODE_TABLES = {
+        "political_status": Table.POLITICAL_STATUS,
+        "candidate_category": Table.CANDIDATE_CATEGORY,
+        "household_type": Table.HOUSEHOLD_TYPE,
+        "disability_category": Table.DISABILITY_CATEGORY,
+        "graduation_type": Table.GRADUATION_TYPE,
+        "foreign_language": Table.FOREIGN_LANGUAGE,
+    }
+
+    def __init__(self, *args, read_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, table in self.CODE_TABLES.items():
+            self.fields[name].choices = _code_choices(table)
+        if read_only:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+
+class ResumeEntryForm(StyledForm):
+    start = forms.CharField(
+        label=_("From (YYYY-MM)"),
+        max_length=7,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "2014-09", "inputmode": "numeric"}),
+    )
+    end = forms.CharField(
+        label=_("To (YYYY-MM)"),
+        max_length=7,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "2017-06", "inputmode": "numeric"}),
+    )
+    school_or_employer = forms.CharField(
+        label=_("School or employer"), max_length=60, required=False
+    )
+    role = forms.CharField(label=_("Role"), max_length=30, required=False)
+
+
+class FamilyMemberForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=20, required=False)
+    relation = forms.CharField(label=_("Relation"), max_length=10, required=False)
+    employer = forms.CharField(label=_("Employer"), max_length=60, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+
+
+ResumeFormSet = forms.formset_factory(ResumeEntryForm, extra=2, max_num=12, validate_max=True)
+FamilyFormSet = forms.formset_factory(FamilyMemberForm, extra=2, max_num=12, validate_max=True)
+
+
+class ConfirmSaveForm(StyledForm):
+    confirmation_password = forms.CharField(
+        label=_("Confirmation password"),
+        strip=False,
+        help_text=_("The second password you set after your first sign-in."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )

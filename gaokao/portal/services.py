@@ -1,23 +1,32 @@
-"""The candidate portal's sign-in and confirmation password (S6, O5).
+"""The candidate portal: sign-in, the confirmation password, the candidate's own data (S6, O4, O5).
 
 A candidate signs in with the registration number and the password on the login card.
 Right after the first sign-in they set the confirmation password (信息保存及提交确认密码),
 which differs from the login password and is asked at every save of their data.
 """
 
+import re
+import unicodedata
+from typing import Any
+
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import MinimumLengthValidator, NumericPasswordValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts import throttle
 from gaokao.accounts.services import SignInRefused, lock_message
 from gaokao.audit.models import Action
 from gaokao.audit.services import client_ip, record
-from gaokao.candidates.models import Candidate
+from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
+from gaokao.candidates.services import IntakeRefused, _locked, window_for_track
+from gaokao.codes.models import Code, Table, validate_code
+from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.seasons.models import Season
 
 CONFIRMATION_VALIDATORS = [MinimumLengthValidator(8), NumericPasswordValidator()]
@@ -86,3 +95,311 @@ def set_confirmation_password(candidate: Candidate, password: str, request=None)
         target=candidate,
         which="confirmation",
     )
+
+
+# ── the candidate's own data (S6, O4, O5, R2.1, R2.5) ──────────────────────────────────
+
+# Code-table fields, and the table each is checked against.
+CODE_FIELDS = {
+    "political_status": Table.POLITICAL_STATUS,
+    "candidate_category": Table.CANDIDATE_CATEGORY,
+    "household_type": Table.HOUSEHOLD_TYPE,
+    "graduation_type": Table.GRADUATION_TYPE,
+    "foreign_language": Table.FOREIGN_LANGUAGE,
+    "disability_category": Table.DISABILITY_CATEGORY,
+}
+# Free text: the longest allowed, and whether line breaks are kept.
+TEXT_FIELDS = {
+    "school_name": (60, False),
+    "accommodations": (200, False),
+    "specialties": (500, True),
+    "awards": (500, True),
+}
+FORMATTED_FIELDS = ("household_region", "student_number", "proficiency_number", "mobile", "phone")
+# Everything a candidate may change about themselves. Identity, track, number, point checks
+# and credentials are not among them, whatever a request carries. No mailing address,
+# postcode or recipient exists (O4).
+DATA_FIELDS = (*CODE_FIELDS, *TEXT_FIELDS, *FORMATTED_FIELDS)
+RESUME_FIELDS = {"start": 7, "end": 7, "school_or_employer": 60, "role": 30}
+FAMILY_FIELDS = {"name": 20, "relation": 10, "employer": 60, "phone": 20}
+MAX_ROWS = 12
+
+CONFIRM_SCOPE = "candidate-number"  # the number's policy (5 in 15 minutes), its own key
+
+_REGION = re.compile(r"[0-9]{6}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PHONE = re.compile(r"[0-9][0-9-]{0,19}")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_STUDENT_L = re.compile(r"L[0-9A-Z]{18}")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
+def confirm_key(candidate: Candidate) -> str:
+    return f"confirm:{candidate.registration_number or candidate.pk}"
+
+
+def clean_text(value: Any, *, multiline: bool = False) -> str:
+    """Drop control and format characters (bidi overrides, zero-width, escape codes...);
+    keep line breaks (as \\n) in long text. Surrounding space is stripped."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    kept = (
+        ch
+        for ch in text
+        if (multiline and ch == "\n") or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    text = "".join(kept).strip()
+    return "\n".join(line.rstrip() for line in text.split("\n")) if multiline else text
+
+
+def data_window(candidate: Candidate) -> str:
+    """The phase the candidate may change their data in: main registration (R2.1), or the
+    gaokao-youth registration for the youth track (R2.5)."""
+    return window_for_track(candidate.subject_track)
+
+
+def may_change_data(candidate: Candidate, at=None) -> bool:
+    try:
+        kind = data_window(candidate)
+    except IntakeRefused:
+        return False
+    return candidate.season.is_open(kind, candidate.point.county, at)
+
+
+def _too_long(limit: int):
+    return _("At most %(limit)d characters.") % {"limit": limit}
+
+
+def clean_data(data: dict[str, Any]) -> dict[str, str]:
+    """The candidate's data, normalised and checked; IntakeRefused maps fields to errors."""
+    cleaned, errors = {}, {}
+    for name, table in CODE_FIELDS.items():
+        value = clean_text(data.get(name))
+        if value:
+            try:
+                validate_code(table, value)
+            except ValidationError as e:
+                errors[name] = e.messages
+        cleaned[name] = value
+    for name, (limit, multiline) in TEXT_FIELDS.items():
+        cleaned[name] = clean_text(data.get(name), multiline=multiline)
+        if len(cleaned[name]) > limit:
+            errors[name] = [_too_long(limit)]
+    for name in FORMATTED_FIELDS:
+        cleaned[name] = unicodedata.normalize("NFKC", clean_text(data.get(name))).upper()
+    checks = {
+        "household_region": (
+            _REGION.fullmatch,
+            _("Enter the six-digit county code (GB/T 2260) of your household registration."),
+        ),
+        "mobile": (_MOBILE.fullmatch, _("Enter a mainland mobile number: 11 digits from 13–19.")),
+        "phone": (_PHONE.fullmatch, _("Digits and dashes only, at most 20.")),
+        "proficiency_number": (_DIGITS.fullmatch, _("Digits only, at most 20.")),
+        "student_number": (
+            _valid_student_number,
+            _("A student number is G and your ID number, or L and 18 letters or digits."),
+        ),
+    }
+    for name, (valid, message) in checks.items():
+        if cleaned[name] and not valid(cleaned[name]):
+            errors[name] = [message]
+    category, household = cleaned["candidate_category"], cleaned["household_type"]
+    if category and household and "candidate_category" not in errors:
+        implied = Code.objects.of(Table.CANDIDATE_CATEGORY).get(code=category).attrs
+        if implied.get("household_type") not in (None, household):
+            errors["household_type"] = [
+                _("The household type does not agree with the candidate category.")
+            ]
+    if errors:
+        raise IntakeRefused(errors)
+    return cleaned
+
+
+def _valid_student_number(value: str) -> bool:
+    if value.startswith("G"):
+        try:
+            parse_resident_id(value[1:])
+        except InvalidIdNumber:
+            return False
+        return len(value) == 19
+    return bool(_STUDENT_L.fullmatch(value))
+
+
+def clean_rows(
+    rows: list[dict[str, Any]], limits: dict[str, int], required: tuple[str, ...], what: str
+) -> list[dict[str, str]]:
+    """Rows with every field empty are dropped; the others are checked."""
+    cleaned, errors = [], []
+    for row in rows:
+        values = {name: clean_text(row.get(name)) for name in limits}
+        if not any(values.values()):
+            continue
+        number = len(cleaned) + 1
+        for name, limit in limits.items():
+            if len(values[name]) > limit:
+                errors.append(
+                    _("%(what)s row %(n)d: %(error)s")
+                    % {"what": what, "n": number, "error": _too_long(limit)}
+                )
+        if any(not values[name] for name in required):
+            errors.append(
+                _("%(what)s row %(n)d: fill in the required columns.") % {"what": what, "n": number}
+            )
+        cleaned.append(values)
+    if len(cleaned) > MAX_ROWS:
+        errors.append(_("%(what)s: at most %(n)d rows.") % {"what": what, "n": MAX_ROWS})
+    if errors:
+        raise IntakeRefused(errors)
+    return cleaned
+
+
+def clean_resume(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    what = _("Résumé")
+    cleaned = clean_rows(rows, RESUME_FIELDS, ("start", "school_or_employer"), what)
+    errors = []
+    for n, row in enumerate(cleaned, 1):
+        months = [row[k] for k in ("start", "end") if row[k]]
+        if not all(_MONTH.fullmatch(m) for m in months):
+            errors.append(
+                _("%(what)s row %(n)d: months are written YYYY-MM.") % {"what": what, "n": n}
+            )
+        elif row["end"] and row["end"] < row["start"]:
+            errors.append(
+                _("%(what)s row %(n)d: it ends before it starts.") % {"what": what, "n": n}
+            )
+    if errors:
+        raise IntakeRefused(errors)
+    return cleaned
+
+
+def clean_family(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    what = _("Family members")
+    cleaned = clean_rows(rows, FAMILY_FIELDS, ("name", "relation"), what)
+    for n, row in enumerate(cleaned, 1):
+        if row["phone"] and not _PHONE.fullmatch(row["phone"]):
+            raise IntakeRefused(
+                _("%(what)s row %(n)d: digits and dashes only in the phone.")
+                % {"what": what, "n": n}
+            )
+    return cleaned
+
+
+def _rows(candidate: Candidate) -> tuple[list[dict], list[dict]]:
+    resume = list(candidate.resume.order_by("order", "pk").values(*RESUME_FIELDS))
+    family = list(candidate.family.order_by("order", "pk").values(*FAMILY_FIELDS))
+    return resume, family
+
+
+def check_confirmation(candidate: Candidate, password: str, request=None) -> None:
+    """O5: the confirmation password, with repeated guesses locking saving for a while."""
+    key, label = confirm_key(candidate), f"考生 {candidate.registration_number}"[:150]
+    until = throttle.locked_until(CONFIRM_SCOPE, key)
+    if until:
+        raise IntakeRefused(_confirm_lock_message(until), code="locked")
+    if candidate.confirmation_password and check_password(
+        password or "", candidate.confirmation_password
+    ):
+        throttle.reset(CONFIRM_SCOPE, key)
+        return
+    record(
+        Action.CONFIRMATION_FAILED,
+        request=request,
+        unit=candidate.point,
+        label=label,
+        target=candidate,
+    )
+    until = throttle.record_failure(CONFIRM_SCOPE, key)
+    if until:
+        record(
+            Action.LOCKED_OUT,
+            request=request,
+            unit=candidate.point,
+            label=label,
+            target=candidate,
+            which="confirmation",
+        )
+        raise IntakeRefused(_confirm_lock_message(until), code="locked")
+    raise IntakeRefused(
+        _("The confirmation password is wrong. Nothing was saved."), code="wrong_confirmation"
+    )
+
+
+def _confirm_lock_message(until) -> str:
+    return _(
+        "Too many wrong confirmation passwords. Saving is locked until %(time)s; your input"
+        " is kept below."
+    ) % {"time": time_format(timezone.localtime(until), "H:i")}
+
+
+def save_candidate_data(
+    candidate: Candidate,
+    *,
+    version: int,
+    data: dict[str, Any],
+    resume: list[dict[str, Any]],
+    family: list[dict[str, Any]],
+    confirmation_password: str,
+    by_request: HttpRequest | None = None,
+) -> Candidate:
+    """S6: the candidate saves their own data, during their window only, each save confirmed
+    with the confirmation password (O5). A refusal (IntakeRefused) saves nothing.
+
+    The password is checked outside the saving transaction so that a failure is counted
+    even though nothing is saved."""
+    candidate = Candidate.objects.select_related("season", "point__county").get(pk=candidate.pk)
+    if not may_change_data(candidate):
+        raise IntakeRefused(
+            _("Registration is closed: your data can no longer be changed."), code="window_closed"
+        )
+    check_confirmation(candidate, confirmation_password, by_request)
+    with transaction.atomic():
+        current = _locked(candidate, version)
+        cleaned, resume_rows, family_rows = _clean_all(data, resume, family)
+        before_rows = _rows(current)
+        before = {k: getattr(current, k) for k in DATA_FIELDS if getattr(current, k) != cleaned[k]}
+        after = {k: cleaned[k] for k in before}
+        if before_rows[0] != resume_rows:
+            before["resume"], after["resume"] = before_rows[0], resume_rows
+        if before_rows[1] != family_rows:
+            before["family"], after["family"] = before_rows[1], family_rows
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        current.data_saved_at = timezone.now()
+        current.version = F("version") + 1
+        current.save(update_fields=[*DATA_FIELDS, "data_saved_at", "version", "updated_at"])
+        current.resume.all().delete()
+        ResumeEntry.objects.bulk_create(
+            ResumeEntry(candidate=current, order=n, **row) for n, row in enumerate(resume_rows)
+        )
+        current.family.all().delete()
+        FamilyMember.objects.bulk_create(
+            FamilyMember(candidate=current, order=n, **row) for n, row in enumerate(family_rows)
+        )
+        record(
+            Action.CANDIDATE_DATA_SAVED,
+            request=by_request,
+            unit=current.point,
+            label=f"考生 {current.registration_number}"[:150],
+            target=current,
+            before=before,
+            after=after,
+        )
+    current.refresh_from_db()
+    return current
+
+
+def _clean_all(data, resume, family):
+    """All three parts checked, so that every error is shown at once: field errors under
+    the field's name, row errors under "resume" and "family"."""
+    results, errors = {}, {}
+    for part, step in (
+        ("data", lambda: clean_data(data)),
+        ("resume", lambda: clean_resume(resume)),
+        ("family", lambda: clean_family(family)),
+    ):
+        try:
+            results[part] = step()
+        except IntakeRefused as e:
+            errors.update(e.message_dict if hasattr(e, "error_dict") else {part: e.messages})
+    if errors:
+        raise IntakeRefused(errors, code="invalid")
+    return results["data"], results["resume"], results["family"]

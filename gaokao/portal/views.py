@@ -1,4 +1,5 @@
-"""考生版 — the candidate portal: sign-in, the confirmation password, the status page."""
+"""考生版 — the candidate portal: sign-in, the confirmation password, the status page and
+the candidate's own data."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -7,10 +8,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.services import SignInRefused
-from gaokao.candidates.services import login_card_blockers
+from gaokao.candidates.models import Candidate
+from gaokao.candidates.services import IntakeRefused, login_card_blockers
 from gaokao.codes.models import Code, Table
 from gaokao.portal import services, session
-from gaokao.portal.forms import ConfirmationPasswordForm, PortalSignInForm
+from gaokao.portal.forms import (
+    CandidateDataForm,
+    ConfirmationPasswordForm,
+    ConfirmSaveForm,
+    FamilyFormSet,
+    PortalSignInForm,
+    ResumeFormSet,
+)
 
 
 def sign_in(request):
@@ -55,7 +64,12 @@ def confirmation(request, candidate):
 @session.candidate_required
 def status(request, candidate):
     track = Code.objects.filter(table=Table.SUBJECT_TRACK, code=candidate.subject_track).first()
-    context = {"c": candidate, "track": track, "blockers": login_card_blockers(candidate)}
+    context = {
+        "c": candidate,
+        "track": track,
+        "blockers": login_card_blockers(candidate),
+        "may_change_data": services.may_change_data(candidate),
+    }
     return render(request, "portal/status.html", context)
 
 
@@ -63,3 +77,102 @@ def status(request, candidate):
 def sign_out(request):
     session.end(request)
     return redirect("portal:login")
+
+
+def _identity(candidate):
+    """The identity the card or staff gave: shown, never taken from the request."""
+    names = {
+        table: dict(Code.objects.filter(table=table).values_list("code", "name"))
+        for table in (Table.SEX, Table.ETHNICITY, Table.DOCUMENT_TYPE)
+    }
+    return [
+        (_("Full name"), candidate.name),
+        (_("Sex"), names[Table.SEX].get(candidate.sex, candidate.sex)),
+        (_("Ethnicity"), names[Table.ETHNICITY].get(candidate.ethnicity, candidate.ethnicity)),
+        (_("Birth date"), candidate.birth_date.isoformat()),
+        (
+            _("Document type"),
+            names[Table.DOCUMENT_TYPE].get(candidate.document_type, candidate.document_type),
+        ),
+        (_("Document number"), candidate.id_number),
+    ]
+
+
+def _initial(candidate):
+    initial = {name: getattr(candidate, name) for name in services.DATA_FIELDS}
+    initial["version"] = candidate.version
+    resume, family = services._rows(candidate)
+    return initial, resume, family
+
+
+@session.candidate_required
+def data(request, candidate):
+    """S6: the candidate's own data, changeable during their window only, every save
+    confirmed with the confirmation password (O5). Only the session's candidate is ever
+    read or written: no candidate id comes from the request."""
+    open_now = services.may_change_data(candidate)
+    initial, resume, family = _initial(candidate)
+    posted = request.method == "POST" and open_now
+    form = CandidateDataForm(
+        request.POST if posted else None, initial=initial, read_only=not open_now
+    )
+    # Rows posted are taken as they are: with `initial`, an unchanged row would look empty.
+    if posted:
+        resume_set = ResumeFormSet(request.POST, prefix="resume")
+        family_set = FamilyFormSet(request.POST, prefix="family")
+    else:
+        resume_set = ResumeFormSet(initial=resume, prefix="resume")
+        family_set = FamilyFormSet(initial=family, prefix="family")
+    confirm = ConfirmSaveForm(request.POST if posted else None)
+    if not open_now:
+        for row in (*resume_set.forms, *family_set.forms):
+            for field in row.fields.values():
+                field.disabled = True
+    context = {
+        "c": candidate,
+        "form": form,
+        "resume_set": resume_set,
+        "family_set": family_set,
+        "confirm": confirm,
+        "formsets": [
+            ("resume", resume_set, _("Résumé (from junior high school on)")),
+            ("family", family_set, _("Family members")),
+        ],
+        "identity": _identity(candidate),
+        "open_now": open_now,
+        "row_errors": {},
+        "refusal": None,
+    }
+    if request.method == "POST" and not open_now:
+        context["refusal"] = "window_closed"
+        return render(request, "portal/data.html", context, status=403)
+    if posted and all(f.is_valid() for f in (form, resume_set, family_set, confirm)):
+        rows = lambda formset: [f.cleaned_data for f in formset.forms if f.cleaned_data]  # noqa: E731
+        try:
+            services.save_candidate_data(
+                candidate,
+                version=form.cleaned_data["version"],
+                data={name: form.cleaned_data[name] for name in services.DATA_FIELDS},
+                resume=rows(resume_set),
+                family=rows(family_set),
+                confirmation_password=confirm.cleaned_data["confirmation_password"],
+                by_request=request,
+            )
+        except IntakeRefused as e:
+            context["refusal"] = getattr(e, "code", None) or "invalid"
+            if context["refusal"] == "stale":
+                # The input stays; saving again deliberately is based on the current version.
+                form.data = form.data.copy()
+                form.data["version"] = Candidate.objects.get(pk=candidate.pk).version
+            if hasattr(e, "error_dict"):
+                for field, errors in e.message_dict.items():
+                    if field in form.fields:
+                        form.add_error(field, errors)
+                    else:
+                        context["row_errors"][field] = errors
+            else:
+                form.add_error(None, e.messages)
+        else:
+            messages.success(request, _("Your data is saved."))
+            return redirect("portal:data")
+    return render(request, "portal/data.html", context)
