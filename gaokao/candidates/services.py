@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.accounts import throttle
 from gaokao.accounts.services import generate_password
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
@@ -333,13 +334,7 @@ def review(candidate: Candidate, *, approve: bool, reason: str, by: Any, request
 def verify_with_card(candidate: Candidate, card: CardData, *, by: Any, request=None) -> Candidate:
     """The candidate shows a (new) card at the point (O3, S7): it must be the same person."""
     candidate = _locked(candidate)
-    number = validate_identity(card)
-    if number != candidate.id_number or card.name.strip() != candidate.name:
-        raise IntakeRefused(
-            _("The card read (%(name)s, %(number)s) is not this candidate's. Nothing was changed."),
-            code="card_mismatch",
-            params={"name": card.name, "number": number},
-        )
+    _check_card(candidate, card)
     candidate.identity_source = IdentitySource.READER
     candidate.identity_verified_at = timezone.now()
     candidate.card_photo = card.photo_wlt or candidate.card_photo
@@ -351,6 +346,41 @@ def verify_with_card(candidate: Candidate, card: CardData, *, by: Any, request=N
         Action.IDENTITY_VERIFIED, request=request, actor=by, unit=candidate.point, target=candidate
     )
     candidate.refresh_from_db()
+    return candidate
+
+
+def _check_card(candidate: Candidate, card: CardData) -> str:
+    """The card read must be this candidate's: the same ID number and name."""
+    number = validate_identity(card)
+    if number != candidate.id_number or card.name.strip() != candidate.name:
+        raise IntakeRefused(
+            _("The card read (%(name)s, %(number)s) is not this candidate's. Nothing was changed."),
+            code="card_mismatch",
+            params={"name": card.name, "number": number},
+        )
+    return number
+
+
+@transaction.atomic
+def reset_confirmation_password(
+    candidate: Candidate, card: CardData, *, by: Any, request=None
+) -> Candidate:
+    """O5: a candidate who forgot the confirmation password shows the ID card at the point;
+    the password is cleared and the candidate sets a new one at the next sign-in."""
+    candidate = _locked(candidate)
+    _check_card(candidate, card)
+    candidate.confirmation_password = ""
+    candidate.save(update_fields=["confirmation_password"])
+    # Guesses counted against the old password no longer lock saving.
+    throttle.reset("candidate-number", f"confirm:{candidate.registration_number or candidate.pk}")
+    record(
+        Action.PASSWORD_RESET,
+        request=request,
+        actor=by,
+        unit=candidate.point,
+        target=candidate,
+        which="confirmation",
+    )
     return candidate
 
 

@@ -285,6 +285,33 @@ def verify_card(request, pk):
     return JsonResponse({"ok": True, "url": reverse("candidates:detail", args=[candidate.pk])})
 
 
+@points_only
+@require_POST
+def reset_confirmation(request, pk):
+    """O5: a forgotten confirmation password is cleared once the candidate's card is read."""
+    candidate = _candidate(request, pk)
+    try:
+        card = CardIdentity.from_json(json.loads(request.body)["card"])
+        services.reset_confirmation_password(candidate, card, by=request.user, request=request)
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse(
+            {"ok": False, "error": _("The page sent no usable card data.")}, status=400
+        )
+    except InvalidCard as e:
+        return JsonResponse({"ok": False, "error": str(e)})
+    except IntakeRefused as e:
+        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
+    return JsonResponse(
+        {
+            "ok": True,
+            "message": _(
+                "The confirmation password is cleared. The candidate sets a new one at the"
+                " next sign-in."
+            ),
+        }
+    )
+
+
 @roles_required(Role.POINT, Role.COUNTY)
 def review_form_pdf(request, pk):
     """资格审核表 for a migrant worker's child (O1), printed at the point, signed, reviewed."""

@@ -33,6 +33,33 @@ class ConfirmationPasswordForm(StyledForm):
         return data
 
 
+class LoginPasswordForm(StyledForm):
+    current = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        help_text=_(
+            "At least 8 characters, not only digits, different from the confirmation password."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
 def _code_choices(table: str) -> list[tuple[str, str]]:
     return [("", "—"), *Code.objects.choices(table)]
 

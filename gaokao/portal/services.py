@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts import throttle
 from gaokao.accounts.services import SignInRefused, lock_message
-from gaokao.audit.models import Action
+from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import client_ip, record
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
 from gaokao.candidates.services import IntakeRefused, _locked, window_for_track
@@ -95,6 +95,72 @@ def set_confirmation_password(candidate: Candidate, password: str, request=None)
         target=candidate,
         which="confirmation",
     )
+
+
+@transaction.atomic
+def change_login_password(candidate: Candidate, current: str, new: str, request=None) -> None:
+    """S6: the candidate replaces the login card's password. The current one is asked;
+    the new one has at least 8 characters, not only digits, and differs from the
+    confirmation password."""
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    if not candidate.portal_password or not check_password(current, candidate.portal_password):
+        raise ValidationError({"current": [_("The current password is wrong.")]})
+    errors = []
+    for validator in CONFIRMATION_VALIDATORS:
+        try:
+            validator.validate(new)
+        except ValidationError as e:
+            errors.extend(e.messages)
+    if candidate.confirmation_password and check_password(new, candidate.confirmation_password):
+        errors.append(_("The login password must differ from the confirmation password."))
+    if errors:
+        raise ValidationError({"password": errors})
+    candidate.portal_password = make_password(new)
+    candidate.save(update_fields=["portal_password"])
+    record(
+        Action.PASSWORD_CHANGED,
+        request=request,
+        unit=candidate.point,
+        label=f"考生 {candidate.registration_number}"[:150],
+        target=candidate,
+        which="login",
+    )
+
+
+# What the status page lists as changes to the candidate's record: not sign-ins or
+# failed guesses.
+HISTORY_ACTIONS = (
+    Action.CANDIDATE_TAKEN_IN,
+    Action.CANDIDATE_REVIEWED,
+    Action.IDENTITY_VERIFIED,
+    Action.POINT_CHECKS_RECORDED,
+    Action.PHOTO_ADDED,
+    Action.CANDIDATE_DATA_SAVED,
+    Action.PASSWORD_CHANGED,
+    Action.PASSWORD_RESET,
+)
+
+
+def history(candidate: Candidate, limit: int = 50) -> list[dict[str, Any]]:
+    """The changes to the candidate's record, newest first: what, when, and by the
+    candidate or by which office. Staff are named by their unit only, never personally."""
+    events = (
+        AuditEvent.objects.filter(
+            target=str(candidate), action__in=HISTORY_ACTIONS, point=candidate.point
+        )
+        .select_related("actor__point", "actor__region")
+        .order_by("-at", "-id")[:limit]
+    )
+    rows = []
+    for event in events:
+        if event.actor is not None:
+            by = str(event.actor.unit)
+        elif event.actor_label.startswith("考生"):
+            by = None  # the candidate
+        else:
+            by = str(event.point or event.region or "")
+        rows.append({"what": event.get_action_display(), "at": event.at, "by": by})
+    return rows
 
 
 # ── the candidate's own data (S6, O4, O5, R2.1, R2.5) ──────────────────────────────────

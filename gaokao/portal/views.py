@@ -17,6 +17,7 @@ from gaokao.portal.forms import (
     ConfirmationPasswordForm,
     ConfirmSaveForm,
     FamilyFormSet,
+    LoginPasswordForm,
     PortalSignInForm,
     ResumeFormSet,
 )
@@ -69,8 +70,27 @@ def status(request, candidate):
         "track": track,
         "blockers": login_card_blockers(candidate),
         "may_change_data": services.may_change_data(candidate),
+        "history": services.history(candidate),
     }
     return render(request, "portal/status.html", context)
+
+
+@session.candidate_required
+def password(request, candidate):
+    """S6: the candidate changes the login password (the one on the login card)."""
+    form = LoginPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_login_password(
+                candidate, form.cleaned_data["current"], form.cleaned_data["password"], request
+            )
+        except ValidationError as e:
+            for field, errors in e.message_dict.items():
+                form.add_error(field, errors)
+        else:
+            messages.success(request, _("Your login password is changed."))
+            return redirect("portal:status")
+    return render(request, "portal/password.html", {"form": form, "c": candidate})
 
 
 @require_POST

@@ -203,3 +203,51 @@ def test_o3_point_verifies_a_new_card_through_the_page(client, season, point, ra
     assert right["ok"] is True
     candidate.refresh_from_db()
     assert candidate.identity_verified_at is not None
+
+
+def reset_confirmation(client, candidate, card):
+    url = reverse("candidates:reset_confirmation", args=[candidate.pk])
+    return client.post(url, json.dumps({"card": card.to_json()}), content_type="application/json")
+
+
+def test_o5_point_resets_a_forgotten_confirmation_password_after_reading_the_card(
+    client, taken, point_user
+):
+    from django.contrib.auth.hashers import make_password
+
+    from gaokao.audit.models import Action, AuditEvent
+
+    Candidate.objects.filter(pk=taken.pk).update(confirmation_password=make_password("x-secret-9"))
+    client.force_login(point_user)
+    page = client.get(reverse("candidates:detail", args=[taken.pk])).text
+    assert 'id="reset-confirmation"' in page
+    assert reverse("candidates:reset_confirmation", args=[taken.pk]) in page
+    wrong = reset_confirmation(client, taken, DECK[1]).json()
+    assert wrong["ok"] is False
+    taken.refresh_from_db()
+    assert taken.confirmation_password
+    right = reset_confirmation(client, taken, DECK[0]).json()
+    assert right["ok"] is True
+    taken.refresh_from_db()
+    assert taken.confirmation_password == ""
+    event = AuditEvent.objects.get(action=Action.PASSWORD_RESET)
+    assert event.actor == point_user and event.point == taken.point
+    assert event.target == str(taken) and event.detail == {"which": "confirmation"}
+
+
+def test_o5_only_the_candidates_own_point_resets_the_confirmation_password(
+    client, taken, county_user, other_point
+):
+    from django.contrib.auth.hashers import make_password
+
+    Candidate.objects.filter(pk=taken.pk).update(confirmation_password=make_password("x-secret-9"))
+    client.force_login(staff_for(other_point))
+    assert reset_confirmation(client, taken, DECK[0]).status_code == 404
+    client.force_login(county_user)
+    assert reset_confirmation(client, taken, DECK[0]).status_code in (403, 404)
+    assert (
+        'id="reset-confirmation"'
+        not in client.get(reverse("candidates:detail", args=[taken.pk])).text
+    )
+    taken.refresh_from_db()
+    assert taken.confirmation_password

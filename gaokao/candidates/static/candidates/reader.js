@@ -1,5 +1,6 @@
 // Reads a card through the reader bridge on this PC, then hands the card to the server:
-// for batch intake (#intake) or to verify a candidate's card (#verify).
+// for batch intake (#intake), to verify a candidate's card (#verify) or to reset a
+// forgotten confirmation password after checking the card (#reset-confirmation).
 (function () {
   "use strict";
 
@@ -71,6 +72,15 @@
       return send(verify, { card: card }).then(function (answer) {
         if (!answer.ok) { show(verify, false, answer.error); return; }
         window.location = answer.url;
+      });
+    });
+  }
+
+  var reset = document.getElementById("reset-confirmation");
+  if (reset) {
+    wire(reset, "reset", function (card) {
+      return send(reset, { card: card }).then(function (answer) {
+        show(reset, answer.ok, answer.ok ? answer.message : answer.error);
       });
     });
   }
