@@ -196,3 +196,26 @@ def data(request, candidate):
             messages.success(request, _("Your data is saved."))
             return redirect("portal:data")
     return render(request, "portal/data.html", context)
+
+
+@session.candidate_required
+def proofreading(request, candidate):
+    """S7 from the candidate's side: everything on record, in the proofreading sheet's
+    order, to check before signing at the point (the PDF sheet comes with submission)."""
+    initial, resume, family = _initial(candidate)
+    form = CandidateDataForm(initial=initial)
+    rows = []
+    for field in form.visible_fields():
+        value = form.initial.get(field.name)
+        choices = getattr(field.field, "choices", None)
+        if choices:
+            value = dict(choices).get(value, value)
+        rows.append((field.label, value))
+    context = {
+        "c": candidate,
+        "identity": _identity(candidate),
+        "rows": rows,
+        "resume": resume,
+        "family": family,
+    }
+    return render(request, "portal/proofreading.html", context)

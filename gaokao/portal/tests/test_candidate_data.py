@@ -12,6 +12,7 @@ from django.urls import reverse
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
+from gaokao.codes.models import Code, Table
 from gaokao.portal import services
 from gaokao.portal.forms import CandidateDataForm, FamilyMemberForm, ResumeEntryForm
 from gaokao.seasons.models import PhaseKind
@@ -509,3 +510,28 @@ def test_o4_a_posted_address_is_not_stored(client, candidate, main_window):
     assert client.post(DATA, posted).status_code == 302
     row = Candidate.objects.filter(pk=candidate.pk).values().get()
     assert "长沙市某路1号" not in str(row) and "410000" not in str(row)
+
+
+def test_s7_proofreading_shows_everything_on_record_with_code_names(client, candidate, main_window):
+    sign_in(client, candidate)
+    client.post(DATA, payload(candidate))
+    page = client.get(reverse("portal:proofreading"))
+    assert page.status_code == 200
+    text = page.text
+    for expected in (
+        candidate.registration_number,
+        candidate.id_number,
+        "13812345678",
+        "长沙市一中初中部",
+        "张建国",
+    ):
+        assert expected in text
+    rows = dict(page.context["rows"])
+    candidate.refresh_from_db()
+    category = Code.objects.get(table=Table.CANDIDATE_CATEGORY, code=candidate.candidate_category)
+    assert category.name in rows.values()  # the name, not the bare code
+
+
+def test_s7_proofreading_needs_the_candidates_own_sign_in(client, candidate, point_user):
+    client.force_login(point_user)
+    assert client.get(reverse("portal:proofreading")).url == reverse("portal:login")
