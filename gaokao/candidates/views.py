@@ -112,9 +112,8 @@ def intake(request):
 @require_POST
 def intake_card(request):
     """The page posts what the reader bridge read; the answer is JSON for the page."""
-    try:
-        payload = json.loads(request.body)
-        card = CardIdentity.from_json(payload["card"])
+
+    def take_in(card, payload):
         candidate = services.take_in_from_card(
             _season(),
             request.user.point,
@@ -123,22 +122,29 @@ def intake_card(request):
             by=request.user,
             request=request,
         )
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse(
-            {"ok": False, "error": _("The page sent no usable card data.")}, status=400
-        )
-    except InvalidCard as e:
-        return JsonResponse({"ok": False, "error": str(e)})
-    except IntakeRefused as e:
-        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
-    return JsonResponse(
-        {
-            "ok": True,
+        return {
             "registration_number": candidate.registration_number,
             "name": candidate.name,
             "url": reverse("candidates:detail", args=[candidate.pk]),
         }
-    )
+
+    return _with_card(request, take_in)
+
+
+def _with_card(request, act) -> JsonResponse:
+    """Parse the card the page posts (untrusted: validated by CardIdentity.from_json), run
+    `act(card, payload)` and answer the page in JSON, refusals included."""
+    try:
+        payload = json.loads(request.body)
+        answer = act(CardIdentity.from_json(payload["card"]), payload)
+    except (ValueError, KeyError, TypeError):
+        error = _("The page sent no usable card data.")
+        return JsonResponse({"ok": False, "error": error}, status=400)
+    except InvalidCard as e:
+        return JsonResponse({"ok": False, "error": str(e)})
+    except IntakeRefused as e:
+        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
+    return JsonResponse({"ok": True, **answer})
 
 
 @points_only
@@ -271,18 +277,12 @@ def review(request, pk):
 def verify_card(request, pk):
     """O3, S7: the candidate's (new) card is read and must match the record."""
     candidate = _candidate(request, pk)
-    try:
-        card = CardIdentity.from_json(json.loads(request.body)["card"])
+
+    def verify(card, _payload):
         services.verify_with_card(candidate, card, by=request.user, request=request)
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse(
-            {"ok": False, "error": _("The page sent no usable card data.")}, status=400
-        )
-    except InvalidCard as e:
-        return JsonResponse({"ok": False, "error": str(e)})
-    except IntakeRefused as e:
-        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
-    return JsonResponse({"ok": True, "url": reverse("candidates:detail", args=[candidate.pk])})
+        return {"url": reverse("candidates:detail", args=[candidate.pk])}
+
+    return _with_card(request, verify)
 
 
 @points_only
@@ -290,26 +290,16 @@ def verify_card(request, pk):
 def reset_confirmation(request, pk):
     """O5: a forgotten confirmation password is cleared once the candidate's card is read."""
     candidate = _candidate(request, pk)
-    try:
-        card = CardIdentity.from_json(json.loads(request.body)["card"])
+
+    def reset(card, _payload):
         services.reset_confirmation_password(candidate, card, by=request.user, request=request)
-    except (ValueError, KeyError, TypeError):
-        return JsonResponse(
-            {"ok": False, "error": _("The page sent no usable card data.")}, status=400
+        message = _(
+            "The confirmation password is cleared. The candidate sets a new one at the"
+            " next sign-in."
         )
-    except InvalidCard as e:
-        return JsonResponse({"ok": False, "error": str(e)})
-    except IntakeRefused as e:
-        return JsonResponse({"ok": False, "error": " ".join(e.messages)})
-    return JsonResponse(
-        {
-            "ok": True,
-            "message": _(
-                "The confirmation password is cleared. The candidate sets a new one at the"
-                " next sign-in."
-            ),
-        }
-    )
+        return {"message": message}
+
+    return _with_card(request, reset)
 
 
 @roles_required(Role.POINT, Role.COUNTY)
