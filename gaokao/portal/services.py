@@ -349,7 +349,8 @@ def clean_family(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     return cleaned
 
 
-def _rows(candidate: Candidate) -> tuple[list[dict], list[dict]]:
+def saved_rows(candidate: Candidate) -> tuple[list[dict], list[dict]]:
+    """The résumé and family rows as saved, for the form and the proofreading view."""
     resume = list(candidate.resume.order_by("order", "pk").values(*RESUME_FIELDS))
     family = list(candidate.family.order_by("order", "pk").values(*FAMILY_FIELDS))
     return resume, family
@@ -420,7 +421,7 @@ def save_candidate_data(
     with transaction.atomic():
         current = _locked(candidate, version)
         cleaned, resume_rows, family_rows = _clean_all(data, resume, family)
-        before_rows = _rows(current)
+        before_rows = saved_rows(current)
         before = {k: getattr(current, k) for k in DATA_FIELDS if getattr(current, k) != cleaned[k]}
         after = {k: cleaned[k] for k in before}
         if before_rows[0] != resume_rows:

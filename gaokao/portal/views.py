@@ -121,7 +121,7 @@ def _identity(candidate):
 def _initial(candidate):
     initial = {name: getattr(candidate, name) for name in services.DATA_FIELDS}
     initial["version"] = candidate.version
-    resume, family = services._rows(candidate)
+    resume, family = services.saved_rows(candidate)
     return initial, resume, family
 
 
