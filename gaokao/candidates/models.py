@@ -139,7 +139,12 @@ class Candidate(models.Model):
         help_text=_("Six-digit county code (GB/T 2260)."),
     )
     graduation_type = models.CharField(_("graduation type"), max_length=8, blank=True)
-    school_name = models.CharField(_("graduating school"), max_length=60, blank=True)
+    school = models.CharField(
+        _("graduating school"),
+        max_length=10,
+        blank=True,
+        help_text=_("A code from the province's school list."),
+    )
     student_number = models.CharField(_("student registration number"), max_length=19, blank=True)
     proficiency_number = models.CharField(
         _("academic proficiency exam number"), max_length=20, blank=True

@@ -17,6 +17,9 @@ class Table(models.TextChoices):
     FOREIGN_LANGUAGE = "foreign_language", _("Foreign language")
     DOCUMENT_TYPE = "document_type", _("Document type")
     DISABILITY_CATEGORY = "disability_category", _("Disability category")
+    # The province's school list (毕业学校, BYXXDM/BYXXMC); attrs["county"] is the school's
+    # county code. Loaded with `gaokao import-schools`.
+    SCHOOL = "school", _("Graduating school")
 
 
 class CodeQuerySet(models.QuerySet):
@@ -35,8 +38,8 @@ class Code(models.Model):
     """
 
     table = models.CharField(_("table"), max_length=32, choices=Table)
-    code = models.CharField(_("code"), max_length=8)
-    name = models.CharField(_("name"), max_length=50)
+    code = models.CharField(_("code"), max_length=10)
+    name = models.CharField(_("name"), max_length=60)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(
         _("in use"), default=True, help_text=_("Codes no longer in use stay for existing records.")

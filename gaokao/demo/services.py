@@ -32,6 +32,14 @@ POINTS = [
     ("430202", "0202001", "荷塘区演示中学报名点"),
 ]
 
+# The demo school list (in a real season the province loads its own: import-schools).
+SCHOOLS = [
+    ("4301020001", "芙蓉区演示中学", "430102"),
+    ("4301020002", "芙蓉区演示职业学校", "430102"),
+    ("4301030001", "天心区演示中学", "430103"),
+    ("4302020001", "荷塘区演示中学", "430202"),
+]
+
 # (user name, role, region code or point code, real name)
 ACCOUNTS = [
     ("demo-province", Role.PROVINCE, "430000", "省考试院演示员"),
@@ -93,6 +101,10 @@ def write_passwords(passwords: dict[str, str]) -> None:
 def ensure_demo(today: dt.date | None = None) -> list[DemoAccount]:
     load_preset("hunan-2020")
     season = ensure_season(today or timezone.localdate())
+    for code, name, county in SCHOOLS:
+        Code.objects.get_or_create(
+            table=Table.SCHOOL, code=code, defaults={"name": name, "attrs": {"county": county}}
+        )
     for county_code, code, name in POINTS:
         point, _created = RegistrationPoint.objects.get_or_create(
             code=code, defaults={"county": Region.objects.get(code=county_code), "name": name}

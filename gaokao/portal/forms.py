@@ -2,7 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.codes.models import Code, Table
+from gaokao.codes.schools import school_choices
 from gaokao.office.forms import StyledForm
+from gaokao.portal.services import CODE_FIELDS
 
 
 class PortalSignInForm(StyledForm):
@@ -86,7 +88,7 @@ class CandidateDataForm(StyledForm):
             _("Graduation and student registration"),
             (
                 "graduation_type",
-                "school_name",
+                "school",
                 "student_number",
                 "proficiency_number",
                 "foreign_language",
@@ -119,11 +121,10 @@ class CandidateDataForm(StyledForm):
         help_text=_("For example large-print papers, braille papers or extra time."),
     )
     graduation_type = forms.ChoiceField(label=_("Graduation type"), required=False)
-    school_name = forms.CharField(
+    school = forms.ChoiceField(
         label=_("Graduating school"),
         required=False,
-        max_length=60,
-        help_text=_("The school's full name (a list of schools to choose from will follow)."),
+        help_text=_("Schools of your own county come first. Ask your point if yours is missing."),
     )
     student_number = forms.CharField(
         label=_("Student registration number"),
@@ -163,19 +164,12 @@ class CandidateDataForm(StyledForm):
         help_text=_("At most 500 characters."),
     )
 
-    CODE_TABLES = {
-        "political_status": Table.POLITICAL_STATUS,
-        "candidate_category": Table.CANDIDATE_CATEGORY,
-        "household_type": Table.HOUSEHOLD_TYPE,
-        "disability_category": Table.DISABILITY_CATEGORY,
-        "graduation_type": Table.GRADUATION_TYPE,
-        "foreign_language": Table.FOREIGN_LANGUAGE,
-    }
-
-    def __init__(self, *args, read_only: bool = False, **kwargs):
+    def __init__(self, *args, county=None, read_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, table in self.CODE_TABLES.items():
-            self.fields[name].choices = _code_choices(table)
+        for name, table in CODE_FIELDS.items():
+            if table != Table.SCHOOL:
+                self.fields[name].choices = _code_choices(table)
+        self.fields["school"].choices = school_choices(first_county=county)
         if read_only:
             for field in self.fields.values():
                 field.disabled = True

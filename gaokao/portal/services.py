@@ -173,10 +173,10 @@ CODE_FIELDS = {
     "graduation_type": Table.GRADUATION_TYPE,
     "foreign_language": Table.FOREIGN_LANGUAGE,
     "disability_category": Table.DISABILITY_CATEGORY,
+    "school": Table.SCHOOL,
 }
 # Free text: the longest allowed, and whether line breaks are kept.
 TEXT_FIELDS = {
-    "school_name": (60, False),
     "accommodations": (200, False),
     "specialties": (500, True),
     "awards": (500, True),

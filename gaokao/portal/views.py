@@ -4,6 +4,7 @@ the candidate's own data."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.choices import flatten_choices
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -134,7 +135,10 @@ def data(request, candidate):
     initial, resume, family = _initial(candidate)
     posted = request.method == "POST" and open_now
     form = CandidateDataForm(
-        request.POST if posted else None, initial=initial, read_only=not open_now
+        request.POST if posted else None,
+        initial=initial,
+        county=candidate.point.county,
+        read_only=not open_now,
     )
     # Rows posted are taken as they are: with `initial`, an unchanged row would look empty.
     if posted:
@@ -209,7 +213,7 @@ def proofreading(request, candidate):
         value = form.initial.get(field.name)
         choices = getattr(field.field, "choices", None)
         if choices:
-            value = dict(choices).get(value, value)
+            value = dict(flatten_choices(choices)).get(value, value)
         rows.append((field.label, value))
     context = {
         "c": candidate,

@@ -38,6 +38,10 @@ def season(point, codes):
     season = SeasonFactory(province=point.county.parent.parent, is_current=True)
     add_phase(season, PhaseKind.MAIN, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8))
     add_phase(season, PhaseKind.YOUTH, opens=dt.date(2020, 1, 13), closes=dt.date(2020, 1, 16))
+    for code, name in (("4301020001", "长沙市第一中学"), ("4301020002", "湖南师大附中")):
+        Code.objects.create(
+            table=Table.SCHOOL, code=code, name=name, attrs={"county": point.county.code}
+        )
     return season
 
 
@@ -89,7 +93,7 @@ def payload(candidate, password=CONFIRM, resume=None, family=None, **overrides):
         "disability_category": "0",
         "accommodations": "",
         "graduation_type": "1",
-        "school_name": "长沙市第一中学",
+        "school": "4301020001",
         "student_number": "G" + candidate.id_number,
         "proficiency_number": "2020430100123",
         "foreign_language": "1",
@@ -206,13 +210,11 @@ def test_s6_a_stale_version_is_refused_and_the_input_kept(client, candidate, mai
     sign_in(client, candidate)
     form_version = candidate.version
     Candidate.objects.filter(pk=candidate.pk).update(version=5)  # saved from another tab
-    response = client.post(
-        DATA, payload(candidate, version=form_version, school_name="湖南师大附中")
-    )
+    response = client.post(DATA, payload(candidate, version=form_version, school="4301020002"))
     assert response.context["refusal"] == "stale"
-    assert "湖南师大附中" in response.text
+    assert '<option value="4301020002" selected>' in response.text
     candidate.refresh_from_db()
-    assert candidate.school_name == "" and candidate.version == 5
+    assert candidate.school == "" and candidate.version == 5
     # Saving again deliberately, from the page as shown, works.
     assert response.context["form"].data["version"] == 5
     assert client.post(DATA, payload(candidate, version=5)).status_code == 302
@@ -280,7 +282,7 @@ def test_s6_a_script_tag_is_stored_as_text_and_rendered_escaped(client, candidat
     ("field", "value"),
     [
         ("specialties", "长" * 501),
-        ("school_name", "校" * 61),
+        ("awards", "奖" * 501),
         ("accommodations", "a" * 201),
     ],
 )
@@ -314,14 +316,14 @@ def test_s6_control_characters_are_stripped_and_line_breaks_kept(client, candida
         DATA,
         payload(
             candidate,
-            school_name="长沙\x07市一中\u202e",
+            accommodations="大字\x07试卷\u202e",
             specialties="围棋\x1b[31m\r\n书法\u200b",
             family=[{"name": "张\x08三", "relation": "父亲", "employer": "", "phone": ""}],
         ),
     )
     assert response.status_code == 302
     candidate.refresh_from_db()
-    assert candidate.school_name == "长沙市一中"
+    assert candidate.accommodations == "大字试卷"
     assert candidate.specialties == "围棋[31m\n书法"
     assert candidate.family.get().name == "张三"
 
@@ -330,6 +332,8 @@ def test_s6_control_characters_are_stripped_and_line_breaks_kept(client, candida
     ("field", "value"),
     [
         ("political_status", "99"),
+        ("school", "长沙市第一中学"),  # a name typed in, not a school of the list
+        ("school", "4399990001"),
         ("foreign_language", "7"),
         ("disability_category", "x"),
         ("household_region", "43010"),
@@ -359,6 +363,27 @@ def test_s6_valid_formats_are_accepted(candidate, main_window):
     )
     assert saved.household_region == "430102" and saved.student_number == "L" + "A1" * 9
     assert save(saved, student_number="g" + resident_id(7)).student_number == "G" + resident_id(7)
+
+
+def test_s6_the_school_comes_from_the_list_own_county_first_and_retired_schools_are_refused(
+    candidate, other_county, main_window
+):
+    Code.objects.create(
+        table=Table.SCHOOL,
+        code="4302020001",
+        name="株洲市某中学",
+        attrs={"county": other_county.code},
+    )
+    form = CandidateDataForm(county=other_county)
+    groups = form.fields["school"].choices[1:]
+    assert [code for code, _name in groups[0][1]] == ["4302020001"]
+    assert ("4301020001", "长沙市第一中学") in groups[1][1]
+    saved = save(candidate, school="4302020001")  # another county's school is fine
+    assert saved.school == "4302020001"
+    Code.objects.filter(table=Table.SCHOOL, code="4301020002").update(is_active=False)
+    with pytest.raises(IntakeRefused) as refused:
+        save(saved, school="4301020002")
+    assert "school" in refused.value.message_dict
 
 
 def test_s6_an_invalid_code_posted_to_the_page_is_refused(client, candidate, main_window):
