@@ -57,6 +57,12 @@ GAOKAO_FONT_DIR = os.environ.get("GAOKAO_FONT_DIR") or None
 # The point PC's ID-card reader bridge, and the candidate portal printed on login cards.
 GAOKAO_READER_URL = os.environ.get("GAOKAO_READER_URL", "http://127.0.0.1:8765")
 GAOKAO_PORTAL_URL = os.environ.get("GAOKAO_PORTAL_URL") or None
+# Payments (O6): the gateways' keys and ids, and whether the local sandbox gateway answers.
+PAYMENTS_CONFIG = Path(
+    os.environ.get("GAOKAO_PAYMENTS_CONFIG") or DATA_DIR / "payments" / "payments.toml"
+)
+PAYMENTS_SANDBOX = envbool("GAOKAO_PAYMENTS_SANDBOX", "False")
+PAYMENTS_TRANSPORT = ""  # dotted path of a Transport; tests route HTTP in-process
 GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [
@@ -131,6 +137,7 @@ INSTALLED_APPS = [
     "gaokao.idcard",
     "gaokao.photos",
     "gaokao.portal",
+    "gaokao.payments",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",

@@ -16,5 +16,7 @@ urlpatterns = [
     path("office/audit/", include("gaokao.audit.urls")),
     path("office/photos/", include("gaokao.photos.urls")),
     path("ks/", include("gaokao.portal.urls")),
+    path("pay/", include("gaokao.payments.urls")),
+    path("sandbox/", include("gaokao.payments.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]
