@@ -15,6 +15,7 @@ urlpatterns = [
     path("office/notices/", include("gaokao.notices.urls")),
     path("office/audit/", include("gaokao.audit.urls")),
     path("office/photos/", include("gaokao.photos.urls")),
+    path("office/professional/", include("gaokao.payments.office_urls")),
     path("ks/", include("gaokao.portal.urls")),
     path("pay/", include("gaokao.payments.urls")),
     path("sandbox/", include("gaokao.payments.sandbox.urls")),

@@ -38,6 +38,13 @@ class Action(models.TextChoices):
     NOTICE_WITHDRAWN = "notices.withdrawn", _("Notice withdrawn")
     PHOTO_ADDED = "photos.added", _("Photo added")
     PHOTO_REJECTED = "photos.rejected", _("Photo refused")
+    PROFESSIONAL_CHOSEN = "payments.chosen", _("Professional exam chosen")
+    PROFESSIONAL_WITHDRAWN = "payments.withdrawn", _("Unpaid professional exam withdrawn")
+    PAYMENT_STARTED = "payments.started", _("Payment started")
+    PAYMENT_RECEIVED = "payments.received", _("Payment received")
+    PAYMENT_FLAGGED = "payments.flagged", _("Payment flagged for review")
+    REGISTRATIONS_LAPSED = "payments.lapsed", _("Unpaid registrations ended at the deadline")
+    PROFESSIONAL_EXPORTED = "payments.exported", _("Professional exam list exported")
 
 
 class AuditEvent(models.Model):

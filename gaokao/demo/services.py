@@ -18,7 +18,8 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.codes.models import Code, Table
 from gaokao.lib.idnumber import check_digit
 from gaokao.numbering.services import add_range
-from gaokao.presets.services import load_preset
+from gaokao.payments.models import Category
+from gaokao.presets.services import LoadReport, load_categories, load_preset, preset_categories
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
 
@@ -51,6 +52,9 @@ ACCOUNTS = [
 ]
 
 RANGE_SIZE = 200
+
+# Demo fees in fen (the real ones are the province's to set).
+DEMO_FEES = {"art": 12000, "sports": 10000}
 
 # Days before and after today for each window, so that the demo is usable today.
 WINDOWS = {
@@ -127,6 +131,10 @@ def ensure_season(today: dt.date) -> Season:
     season, created = Season.objects.get_or_create(
         province=province, name=DEMO_SEASON, defaults={"year": today.year + 1}
     )
+    load_categories(season, preset_categories("hunan-2020"), LoadReport())
+    for category in Category.objects.filter(season=season, fee_fen=0):
+        category.fee_fen = DEMO_FEES[category.kind]
+        category.save(update_fields=["fee_fen"])
     if created:
         for kind, (before, after) in WINDOWS.items():
             Phase.objects.create(

@@ -31,6 +31,7 @@ NAVIGATION = [
     NavItem(_("Candidates"), "candidates:list"),
     NavItem(_("Identity reviews"), "candidates:reviews", frozenset({"county", "city"})),
     NavItem(_("Number ranges"), "numbering:ranges", frozenset({"county"})),
+    NavItem(_("Professional exams"), "payments-office:report"),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),

@@ -6,8 +6,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.candidates.models import Candidate
 from gaokao.seasons.models import Season
+
+
+def yuan(fen: int) -> str:
+    """12000 → "120.00": amounts are kept in fen and shown in yuan."""
+    return f"{fen // 100}.{fen % 100:02d}"
 
 
 class Category(models.Model):
@@ -49,7 +55,7 @@ class Category(models.Model):
 
     @property
     def fee_yuan(self) -> str:
-        return f"{self.fee_fen / 100:.2f}"
+        return yuan(self.fee_fen)
 
 
 class Registration(models.Model):
@@ -76,6 +82,8 @@ class Registration(models.Model):
     created_at = models.DateTimeField(_("chosen at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    objects = scoped_manager(county="candidate__point__county", point="candidate__point")
 
     class Meta:
         ordering = ["category__sort_order", "category__code"]
@@ -124,6 +132,10 @@ class PaymentOrder(models.Model):
     needs_review = models.BooleanField(_("needs review"), default=False)
     review_note = models.TextField(_("review note"), blank=True)
 
+    objects = scoped_manager(
+        county="registration__candidate__point__county", point="registration__candidate__point"
+    )
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("payment order")
@@ -139,6 +151,10 @@ class PaymentOrder(models.Model):
 
     def __str__(self) -> str:
         return self.out_trade_no
+
+    @property
+    def amount_yuan(self) -> str:
+        return yuan(self.amount_fen)
 
 
 class GatewayMessage(models.Model):
@@ -182,6 +198,9 @@ class GatewayMessage(models.Model):
         verbose_name = _("gateway message")
         verbose_name_plural = _("gateway messages")
 
+    def __str__(self) -> str:
+        return f"{self.channel} {self.out_trade_no} {self.outcome}"
+
 
 class SandboxTrade(models.Model):
     """A trade in the local sandbox gateway (demo and tests only): what the real gateway
@@ -211,7 +230,12 @@ class SandboxTrade(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["channel", "out_trade_no"], name="sandbox_trade_unique"
-            )
+            models.UniqueConstraint(fields=["channel", "out_trade_no"], name="sandbox_trade_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.out_trade_no}"
+
+    @property
+    def amount_yuan(self) -> str:
+        return yuan(self.amount_fen)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from gaokao.payments import portal_views as professional
 from gaokao.portal import views
 
 app_name = "portal"
@@ -11,4 +12,9 @@ urlpatterns = [
     path("password/", views.password, name="password"),
     path("data/", views.data, name="data"),
     path("logout/", views.sign_out, name="logout"),
+    path("professional/", professional.professional, name="professional"),
+    path("professional/<str:code>/pay/", professional.pay, name="pay"),
+    path("professional/<str:code>/paid/", professional.paid, name="paid"),
+    path("professional/<str:code>/withdraw/", professional.withdraw, name="withdraw"),
+    path("orders/<str:out_trade_no>/", professional.order, name="order"),
 ]

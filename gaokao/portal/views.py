@@ -12,6 +12,7 @@ from gaokao.accounts.services import SignInRefused
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused, login_card_blockers
 from gaokao.codes.models import Code, Table
+from gaokao.payments import services as payments
 from gaokao.portal import services, session
 from gaokao.portal.forms import (
     CandidateDataForm,
@@ -72,6 +73,8 @@ def status(request, candidate):
         "blockers": login_card_blockers(candidate),
         "may_change_data": services.may_change_data(candidate),
         "history": services.history(candidate),
+        "professional": candidate.professional_registrations.select_related("category"),
+        "professional_offered": bool(payments.categories_for(candidate)),
     }
     return render(request, "portal/status.html", context)
 

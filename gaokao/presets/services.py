@@ -14,6 +14,7 @@ from pathlib import Path
 from django.db import transaction
 
 from gaokao.codes.models import Code
+from gaokao.payments.models import Category
 from gaokao.regions.models import Region
 from gaokao.seasons.models import Phase, Season, day_end, day_start
 
@@ -105,4 +106,29 @@ def load_season(path: Path, report: LoadReport) -> Season:
             },
         )
         report.count("phases", created)
+    load_categories(season, spec.get("categories", {}), report)
     return season
+
+
+def load_categories(season: Season, specs: dict, report: LoadReport) -> None:
+    """The season's professional exam categories (S6); existing ones are left alone."""
+    for order, (code, category) in enumerate(specs.items(), start=1):
+        _, created = Category.objects.get_or_create(
+            season=season,
+            code=code,
+            defaults={
+                "name": category["name"],
+                "kind": category["kind"],
+                "fee_fen": category.get("fee_fen", 0),
+                "tracks": category["tracks"],
+                "main_items": category.get("main_items", []),
+                "secondary_items": category.get("secondary_items", []),
+                "sort_order": order * 10,
+            },
+        )
+        report.count("categories", created)
+
+
+def preset_categories(name: str) -> dict:
+    with (PRESETS_DIR / name / "season.toml").open("rb") as f:
+        return tomllib.load(f).get("categories", {})

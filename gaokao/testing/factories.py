@@ -141,6 +141,20 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     identity_verified_at = factory.LazyFunction(timezone.now)
 
 
+class CategoryFactory(factory.django.DjangoModelFactory):
+    """A priced art category open to the art tracks (艺术（文）3, 艺术（理）7)."""
+
+    class Meta:
+        model = "payments.Category"
+
+    season = factory.SubFactory(SeasonFactory)
+    code = factory.Sequence(lambda n: f"C{n}")
+    name = factory.Sequence(lambda n: f"专业{n}")
+    kind = "art"
+    fee_fen = 12000
+    tracks = factory.LazyFunction(lambda: ["3", "7"])
+
+
 def aware(*args: int) -> dt.datetime:
     """An aware datetime in the server's time zone (Asia/Shanghai)."""
     return timezone.make_aware(dt.datetime(*args))

@@ -1,39 +1,18 @@
 """S3 under load, on PostgreSQL: simultaneous intakes at one point get distinct numbers from
 the point's range, and one person read at two points at once is registered once."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from gaokao.candidates import services
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
 from gaokao.candidates.tests.conftest import card, make_range
+from gaokao.testing.concurrency import run_together
 from gaokao.testing.factories import PointFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(n: int, work) -> list:
-    barrier, results = threading.Barrier(n), [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as e:  # the assertions below look at what each thread got
-            results[i] = e
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_s3_fifty_simultaneous_intakes_get_fifty_distinct_numbers_within_the_ranges(

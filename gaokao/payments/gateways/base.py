@@ -25,11 +25,13 @@ def urllib_transport(
 ) -> tuple[int, dict[str, str], bytes]:
     """The default transport: one HTTP request with the standard library, 10 s timeout.
     HTTP error statuses are returned, not raised; network failures raise GatewayError."""
-    request = urllib.request.Request(
+    if not url.startswith(("https://", "http://")):
+        raise GatewayError(f"not an HTTP(S) URL: {url!r}")
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
         url, data=body if method != "GET" else None, method=method, headers=dict(headers)
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             return response.status, dict(response.headers.items()), response.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers.items()), e.read()

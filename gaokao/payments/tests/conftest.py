@@ -1,6 +1,12 @@
+import datetime as dt
+
 import pytest
+import time_machine
 
 from gaokao.payments.config import write_sandbox_config
+from gaokao.payments.tests.helpers import IN_WINDOW, make_candidate
+from gaokao.seasons.models import PhaseKind
+from gaokao.testing.factories import CategoryFactory, SeasonFactory, add_phase
 
 
 @pytest.fixture
@@ -17,3 +23,59 @@ def sandbox_setup(settings, tmp_path):
         settings.PAYMENTS_TRANSPORT = "gaokao.payments.testing.client_transport"
 
     return setup
+
+
+@pytest.fixture
+def season(point, codes):
+    season = SeasonFactory(province=point.county.parent.parent)
+    add_phase(
+        season, PhaseKind.PROFESSIONAL, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8)
+    )
+    return season
+
+
+@pytest.fixture
+def art(season):
+    return CategoryFactory(season=season, code="MS", name="美术", fee_fen=12000)
+
+
+@pytest.fixture
+def music(season):
+    return CategoryFactory(
+        season=season,
+        code="YY",
+        name="音乐",
+        fee_fen=15000,
+        main_items=["声乐", "器乐"],
+        secondary_items=["美声", "钢琴"],
+    )
+
+
+@pytest.fixture
+def sports(season):
+    return CategoryFactory(season=season, code="TY", name="体育", kind="sports", tracks=["4", "8"])
+
+
+@pytest.fixture
+def candidate(season, point):
+    return make_candidate(season, point)
+
+
+@pytest.fixture
+def clock():
+    """Frozen inside the professional window."""
+    with time_machine.travel(IN_WINDOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(params=["wechat", "alipay", "unionpay"])
+def channel(request, sandbox_setup):
+    """Each gateway in turn, through its real adapter and the sandbox."""
+    sandbox_setup(request.param)
+    return request.param
+
+
+@pytest.fixture
+def wechat(sandbox_setup):
+    sandbox_setup("wechat")
+    return "wechat"

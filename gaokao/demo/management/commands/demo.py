@@ -1,11 +1,13 @@
 import unicodedata
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from gaokao.accounts.models import StaffUser
 from gaokao.demo.services import current_code, ensure_demo, passwords_file
+from gaokao.payments import config as payments_config
 
 
 def pad(text: str, width: int) -> str:
@@ -39,6 +41,11 @@ class Command(BaseCommand):
             return
         call_command("migrate", interactive=False, verbosity=0)
         accounts = ensure_demo()
+        site = f"http://{addrport if ':' in addrport else '127.0.0.1:' + addrport}"
+        if payments_config.public_url() != site:
+            payments_config.write_sandbox_config(settings.PAYMENTS_CONFIG.parent, site)
+        # The demo's payments go to the local sandbox gateway (never on in production).
+        settings.PAYMENTS_SANDBOX = True
         url = f"http://{addrport}/office/"
         self.stdout.write(
             self.style.SUCCESS("\n" + _("Demo ready. Office web: %(url)s") % {"url": url})
@@ -58,6 +65,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             _("The passwords are kept in %(path)s.") % {"path": passwords_file()} + "\n"
+        )
+        self.stdout.write(
+            _("Candidate portal: %(portal)s · sandbox payment gateway: %(sandbox)s")
+            % {"portal": f"{site}/ks/", "sandbox": f"{site}/sandbox/"}
         )
         if not no_serve:
             bridge = None if no_reader else self.start_reader_bridge(reader, addrport)

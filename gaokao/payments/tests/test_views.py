@@ -1,0 +1,178 @@
+"""The pages: the candidate's professional exams and payments in the portal (S6, O6), the
+office report and export (jurisdiction), the notification endpoint."""
+
+import csv
+import io
+import time
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from gaokao.audit.models import Action, AuditEvent
+from gaokao.payments.models import PaymentOrder, Registration
+from gaokao.payments.sandbox.cashier import settle
+from gaokao.payments.tests.helpers import CONFIRM, choose, make_candidate, start, trade_of
+from gaokao.portal import session as portal_session
+from gaokao.testing.factories import aware
+
+pytestmark = pytest.mark.django_db
+
+PROFESSIONAL = reverse("portal:professional")
+
+
+def sign_in(client, candidate):
+    """As the portal's sign-in leaves the session (the sign-in itself is tested there)."""
+    session = client.session
+    session[portal_session.KEY] = {"id": str(candidate.pk), "seen": time.time()}
+    session.save()
+
+
+def test_s6_the_candidate_chooses_a_category_on_the_page(client, candidate, music, wechat, clock):
+    sign_in(client, candidate)
+    page = client.get(PROFESSIONAL)
+    assert page.status_code == 200 and "音乐" in page.text
+    response = client.post(
+        PROFESSIONAL,
+        {
+            "category": "YY",
+            "YY-main_item": "器乐",
+            "YY-secondary_item": "钢琴",
+            "YY-exam_phone": "13812345678",
+            "YY-confirmation_password": CONFIRM,
+        },
+    )
+    assert response.status_code == 302
+    registration = Registration.objects.get()
+    assert (registration.main_item, registration.secondary_item) == ("器乐", "钢琴")
+
+
+def test_o5_a_wrong_confirmation_password_keeps_the_input(client, candidate, music, wechat, clock):
+    sign_in(client, candidate)
+    response = client.post(
+        PROFESSIONAL,
+        {
+            "category": "YY",
+            "YY-main_item": "器乐",
+            "YY-secondary_item": "钢琴",
+            "YY-exam_phone": "13812345678",
+            "YY-confirmation_password": "wrong",
+        },
+    )
+    assert response.status_code == 200 and "确认密码错误" in response.text
+    assert 'value="13812345678"' in response.text
+    assert not Registration.objects.exists()
+
+
+def test_o6_paying_leads_to_the_order_page_and_shows_the_result(
+    client, candidate, art, wechat, clock
+):
+    sign_in(client, candidate)
+    choose(candidate, art)
+    response = client.post(reverse("portal:pay", args=["MS"]), {"channel": "wechat"})
+    order = PaymentOrder.objects.get()
+    assert response.url == reverse("portal:order", args=[order.out_trade_no])
+    page = client.get(response.url)
+    assert 'data-testid="pay-qr"' in page.text and "<svg" in page.text
+    settle(trade_of(order), "pay")
+    page = client.get(response.url)
+    assert 'data-testid="order-state"' in page.text and "已支付" in page.text
+    status = client.get(reverse("portal:status"))
+    assert "美术" in status.text and "已报名" in status.text
+
+
+def test_o6_a_channel_not_configured_is_refused(client, candidate, art, wechat, clock):
+    sign_in(client, candidate)
+    choose(candidate, art)
+    response = client.post(reverse("portal:pay", args=["MS"]), {"channel": "paypal"})
+    assert response.url == PROFESSIONAL and not PaymentOrder.objects.exists()
+
+
+def test_s6_one_candidate_cannot_see_or_pay_anothers_registration(
+    client, season, point, candidate, art, wechat, clock
+):
+    order = start(choose(candidate, art), wechat)
+    other = make_candidate(season, point)
+    sign_in(client, other)
+    assert client.get(reverse("portal:order", args=[order.out_trade_no])).status_code == 404
+    response = client.post(reverse("portal:pay", args=["MS"]), {"channel": "wechat"})
+    assert response.status_code == 404
+    assert client.post(reverse("portal:withdraw", args=["MS"])).status_code == 404
+    assert PaymentOrder.objects.count() == 1 and Registration.objects.count() == 1
+
+
+def test_r2_2_after_the_window_the_page_is_read_only_and_posts_change_nothing(
+    client, candidate, art, wechat
+):
+    with time_machine.travel(aware(2019, 11, 9, 9, 0), tick=False):
+        sign_in(client, candidate)
+        page = client.get(PROFESSIONAL)
+        assert 'data-testid="professional-closed"' in page.text
+        assert 'name="MS-exam_phone"' not in page.text
+        client.post(
+            PROFESSIONAL,
+            {"category": "MS", "MS-exam_phone": "13812345678", "MS-confirmation_password": CONFIRM},
+        )
+    assert not Registration.objects.exists()
+
+
+def test_s6_portal_pages_need_a_signed_in_candidate(client, art):
+    for url in (PROFESSIONAL, reverse("portal:order", args=["GK2019110100000000000000"])):
+        assert client.get(url).url.startswith(reverse("portal:login"))
+
+
+# ── the office (O6) ───────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def paid_and_unpaid(season, point, art, music, wechat, clock):
+    paid = make_candidate(season, point)
+    settle(trade_of(start(choose(paid, art), "wechat")), "pay")
+    unpaid = make_candidate(season, point)
+    choose(unpaid, music, main_item="声乐", secondary_item="美声")
+    return paid, unpaid
+
+
+def test_o6_the_county_report_counts_registered_unpaid_and_money(
+    client, county_user, paid_and_unpaid
+):
+    client.force_login(county_user)
+    page = client.get(reverse("payments-office:report"))
+    rows = {(r["category"], r["paid"], r["unpaid"], r["amount"]) for r in page.context["rows"]}
+    assert rows == {("美术", 1, 0, "120.00"), ("音乐", 0, 1, "0.00")}
+
+
+def test_o6_another_countys_staff_see_nothing_of_it(client, other_county_user, paid_and_unpaid):
+    client.force_login(other_county_user)
+    assert client.get(reverse("payments-office:report")).context["rows"] == []
+    export = client.get(reverse("payments-office:export"))
+    assert len(list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))) == 1
+
+
+def test_o6_the_export_lists_the_registered_and_is_audited(client, county_user, paid_and_unpaid):
+    paid, _unpaid = paid_and_unpaid
+    client.force_login(county_user)
+    export = client.get(reverse("payments-office:export"))
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][0] == paid.registration_number and rows[1][3] == "美术"
+    assert AuditEvent.objects.filter(action=Action.PROFESSIONAL_EXPORTED).count() == 1
+
+
+def test_o6_points_see_their_report_but_cannot_export(client, point_user, paid_and_unpaid):
+    client.force_login(point_user)
+    assert len(client.get(reverse("payments-office:report")).context["rows"]) == 2
+    assert client.get(reverse("payments-office:export")).status_code == 403
+
+
+def test_o6_flagged_payments_are_listed_for_the_office(client, county_user, paid_and_unpaid):
+    PaymentOrder.objects.update(needs_review=True, review_note="second payment")
+    client.force_login(county_user)
+    page = client.get(reverse("payments-office:report"))
+    assert 'data-testid="flagged"' in page.text and "second payment" in page.text
+
+
+def test_o6_the_sandbox_answers_only_when_switched_on(client, settings, candidate, art, wechat):
+    assert client.get("/sandbox/").status_code == 200
+    settings.PAYMENTS_SANDBOX = False
+    assert client.get("/sandbox/").status_code == 404
+    assert client.get(reverse("sandbox-cashier", args=["wechat", "X"])).status_code == 404
