@@ -3,11 +3,17 @@
 import time
 
 import pyotp
+from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from gaokao.candidates import services
+from gaokao.candidates.models import Candidate
 from gaokao.demo.services import DemoAccount
+from gaokao.idcard.simulator import default_deck
+from gaokao.seasons.models import Season
 
 NEW_PASSWORD = "Xiangjiang-2020-river"
+CONFIRM = "queren-mima-2020"  # a candidate's confirmation password
 
 
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
@@ -39,3 +45,37 @@ def first_sign_in(
     page.get_by_role("button", name="完成认证").click()
     expect(page.get_by_test_id("signed-in-as")).to_contain_text(account.username)
     return secret
+
+
+def issued_candidate(point_username: str, track: str = "5") -> tuple[Candidate, str]:
+    """A candidate read from the simulated reader's first card at the point, checked and
+    with a printed login card: (candidate, login password)."""
+    user = get_user_model().objects.get(username=point_username)
+    season = Season.objects.get(is_current=True)
+    card = default_deck()[0].identity
+    candidate = services.take_in_from_card(season, user.point, track, card, by=user)
+    candidate = services.record_point_checks(
+        candidate,
+        version=candidate.version,
+        documents_received=True,
+        fee_fen=12000,
+        fee_receipt="HN-0001",
+        eligibility="eligible",
+        note="",
+        by=user,
+    )
+    [issued] = services.issue_login_cards([candidate], by=user)
+    return issued.candidate, issued.password
+
+
+def candidate_first_sign_in(page: Page, base: str, candidate: Candidate, password: str) -> None:
+    """The candidate's first sign-in at /ks/, setting the confirmation password (O5)."""
+    page.goto(f"{base}/ks/")
+    page.locator("#id_registration_number").fill(candidate.registration_number)
+    page.locator("#id_password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    # O5: the confirmation password comes first.
+    page.locator("#id_password").fill(CONFIRM)
+    page.locator("#id_password2").fill(CONFIRM)
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_test_id("status")).to_be_visible()

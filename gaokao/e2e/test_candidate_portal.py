@@ -3,36 +3,12 @@ signs in at /ks/, sets the confirmation password, enters data and saves it."""
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from gaokao.candidates import services
-from gaokao.candidates.models import Candidate
 from gaokao.codes.models import Code, Table
-from gaokao.idcard.simulator import default_deck
-from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
-
-CONFIRM = "queren-mima-2020"
-
-
-def issued_candidate(point_username: str) -> tuple[Candidate, str]:
-    user = get_user_model().objects.get(username=point_username)
-    season = Season.objects.get(is_current=True)
-    card = default_deck()[0].identity
-    candidate = services.take_in_from_card(season, user.point, "5", card, by=user)
-    candidate = services.record_point_checks(
-        candidate,
-        version=candidate.version,
-        documents_received=True,
-        fee_fen=12000,
-        fee_receipt="HN-0001",
-        eligibility="eligible",
-        note="",
-        by=user,
-    )
-    [issued] = services.issue_login_cards([candidate], by=user)
-    return issued.candidate, issued.password
+from gaokao.e2e.journeys import CONFIRM, candidate_first_sign_in, issued_candidate
+from gaokao.seasons.models import Phase, PhaseKind, day_end, day_start
 
 
 def consistent_category() -> tuple[str, str]:
@@ -43,18 +19,6 @@ def consistent_category() -> tuple[str, str]:
             return category.code, household
     category = Code.objects.of(Table.CANDIDATE_CATEGORY).first()
     return category.code, Code.objects.of(Table.HOUSEHOLD_TYPE).first().code
-
-
-def sign_in_first_time(page, base: str, candidate: Candidate, password: str) -> None:
-    page.goto(f"{base}/ks/")
-    page.locator("#id_registration_number").fill(candidate.registration_number)
-    page.locator("#id_password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    # O5: the confirmation password comes first.
-    page.locator("#id_password").fill(CONFIRM)
-    page.locator("#id_password2").fill(CONFIRM)
-    page.locator("main form button[type=submit]").click()
-    expect(page.get_by_test_id("status")).to_be_visible()
 
 
 def save(page, confirmation: str = CONFIRM) -> None:
@@ -68,7 +32,7 @@ def test_s6_candidate_fills_every_section_saves_corrects_and_sees_it_read_only_a
     base = live_server.url
     candidate, password = issued_candidate("demo-furong-point")
     category, household = consistent_category()
-    sign_in_first_time(page, base, candidate, password)
+    candidate_first_sign_in(page, base, candidate, password)
 
     page.get_by_test_id("data-link").click()
     page.locator("#id_political_status").select_option(index=1)
@@ -141,7 +105,7 @@ def test_s6_portal_pages_fit_a_phone_screen(browser, live_server, demo_accounts)
     page = context.new_page()
     candidate, password = issued_candidate("demo-furong-point")
     base = live_server.url
-    sign_in_first_time(page, base, candidate, password)
+    candidate_first_sign_in(page, base, candidate, password)
     for path in ("/ks/status/", "/ks/data/", "/ks/proofreading/", "/ks/password/"):
         page.goto(f"{base}{path}")
         overflow = page.evaluate(
