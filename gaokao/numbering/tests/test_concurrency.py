@@ -5,13 +5,12 @@ cannot show the race that the county lock in `save_ranges` prevents.
 """
 
 import itertools
-import threading
 
 import pytest
-from django.db import connection
 
 from gaokao.numbering.models import NumberRange
 from gaokao.numbering.services import RangeRefused, RangeRow, propose, save_ranges
+from gaokao.testing.concurrency import run_together
 from gaokao.testing.factories import PointFactory
 
 THREADS = 8
@@ -39,26 +38,12 @@ def test_s2_concurrent_saves_of_one_county_never_overlap(
         [RangeRow(points[i], arts, 5000 + 100 * i, 5049 + 100 * i, expected_count=50)]
         for i in range(CONTENDERS, THREADS)
     ]
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
 
-    def save(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            save_ranges(county, season, plans[i], by=county_user)
-            results[i] = "saved"
-        except Exception as e:  # reported by the assertions below
-            results[i] = e
-        finally:
-            connection.close()
+    def save(i: int) -> str:
+        save_ranges(county, season, plans[i], by=county_user)
+        return "saved"
 
-    threads = [threading.Thread(target=save, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-
+    results = run_together(THREADS, save)
     contenders, apart = results[:CONTENDERS], results[CONTENDERS:]
     unexpected = [r for r in results if r != "saved" and not isinstance(r, RangeRefused)]
     assert not unexpected, unexpected

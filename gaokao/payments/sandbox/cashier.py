@@ -2,7 +2,6 @@
 any channel, and where tests and demos make the gateway misbehave the way real ones do
 (duplicate notifications, late ones, none at all)."""
 
-import secrets
 from importlib import import_module
 
 from django.contrib import messages
@@ -46,10 +45,7 @@ def settle(trade: SandboxTrade, action: str) -> list[int]:
     if trade.state != SandboxTrade.State.OPEN:
         return []
     if pay:
-        trade.state, trade.paid_at = SandboxTrade.State.PAID, timezone.now()
-        trade.transaction_id = trade.transaction_id or "".join(
-            secrets.choice("0123456789") for _ in range(28)
-        )
+        channel_module(trade.channel).mark_paid(trade, timezone.now())
     else:
         trade.state = SandboxTrade.State.FAILED
     trade.held += hold

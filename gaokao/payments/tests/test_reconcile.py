@@ -30,7 +30,10 @@ def wechat_line(no: str, yuan: str, status: str = "SUCCESS") -> str:
 
 
 def wechat_statement(*lines: str) -> bytes:
-    summary = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`1,`120.00,`0.00,`0.00,`0.72,`120.00,`0.00\n"
+    summary = (
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n"
+        "`1,`120.00,`0.00,`0.00,`0.72,`120.00,`0.00\n"
+    )
     return ("\n".join([WECHAT_HEADER, *lines]) + "\n" + summary).encode()
 
 
