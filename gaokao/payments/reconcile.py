@@ -157,9 +157,10 @@ def reconcile(channel: str, day: dt.date, lines: list[StatementLine]) -> Reconci
     seen = set()
     for line in (line for line in lines if line.paid):
         seen.add(line.out_trade_no)
-        order = ours.get(line.out_trade_no) or PaymentOrder.objects.filter(
-            channel=channel, out_trade_no=line.out_trade_no
-        ).first()
+        order = (
+            ours.get(line.out_trade_no)
+            or PaymentOrder.objects.filter(channel=channel, out_trade_no=line.out_trade_no).first()
+        )
         if order is None:
             report.mismatches.append(
                 Mismatch("unknown_order", line.out_trade_no, f"paid {line.amount_fen} fen")

@@ -23,7 +23,6 @@
 * The answer is the 7 bytes `success`; anything else makes Alipay send again.
 """
 
-import base64
 import dataclasses
 import datetime as dt
 import json
@@ -34,11 +33,8 @@ import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 
 from gaokao.payments.gateways.base import (
@@ -55,8 +51,17 @@ from gaokao.payments.gateways.base import (
     Transport,
     urllib_transport,
 )
+from gaokao.payments.gateways.keys import (
+    BEIJING,
+    load_private_key,
+    load_public_key,
+    new_key,
+    sign,
+    verify,
+    write_private,
+    write_public,
+)
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
@@ -113,17 +118,11 @@ def signing_string(params: Mapping[str, str], drop: tuple[str, ...] = ("sign",))
 
 
 def rsa2_sign(private_key: rsa.RSAPrivateKey, text: str) -> str:
-    signature = private_key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode()
+    return sign(text.encode(), private_key)
 
 
 def rsa2_verify(public_key: rsa.RSAPublicKey, text: str, signature: str) -> bool:
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        public_key.verify(raw, text.encode(), padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+    return verify(text.encode(), signature, public_key)
 
 
 def compact_json(value: dict) -> str:
@@ -151,20 +150,6 @@ def signed_response(text: str, key: str) -> tuple[dict, str, str]:
         if value == document[key]:
             return value, text[match.end() : end], signature if isinstance(signature, str) else ""
     raise ValueError(f"{key} not found as written")
-
-
-def load_private_key(file: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(file.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ImproperlyConfigured(f"{file}: not an RSA private key")
-    return key
-
-
-def load_public_key(file: Path) -> rsa.RSAPublicKey:
-    key = serialization.load_pem_public_key(file.read_bytes())
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ImproperlyConfigured(f"{file}: not an RSA public key")
-    return key
 
 
 # --- the adapter -----------------------------------------------------------------------------
@@ -406,21 +391,9 @@ def sandbox_keys(folder: Path, base_url: str) -> tuple[dict, dict]:
 
 
 def write_key_pair(folder: Path, private_name: str, public_name: str) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = folder / private_name
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    private.chmod(0o600)
-    (folder / public_name).write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    key = new_key()
+    write_private(folder / private_name, key)
+    write_public(folder / public_name, key)
 
 
 def random_digits(count: int) -> str:

@@ -26,7 +26,6 @@
   for gateway consumption: payTimeout bounds the order.
 """
 
-import base64
 import datetime as dt
 import hashlib
 import re
@@ -35,12 +34,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.core.exceptions import ImproperlyConfigured
@@ -59,8 +57,10 @@ from gaokao.payments.gateways.base import (
     Transport,
     urllib_transport,
 )
+from gaokao.payments.gateways.keys import BEIJING, new_key, private_pem
+from gaokao.payments.gateways.keys import sign as rsa_sign
+from gaokao.payments.gateways.keys import verify as rsa_verify
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y%m%d%H%M%S"
 VERSION = "5.1.0"
 SIGN_METHOD = "01"  # RSA with the merchant / UnionPay certificates
@@ -115,17 +115,11 @@ def _digest(params: Mapping[str, str]) -> bytes:
 
 
 def sign(params: Mapping[str, str], key: rsa.RSAPrivateKey) -> str:
-    signature = key.sign(_digest(params), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
+    return rsa_sign(_digest(params), key)
 
 
 def signature_valid(params: Mapping[str, str], key: rsa.RSAPublicKey) -> bool:
-    try:
-        signature = base64.b64decode(params.get("signature", ""), validate=True)
-        key.verify(signature, _digest(params), padding.PKCS1v15(), hashes.SHA256())
-    except (ValueError, InvalidSignature):  # binascii.Error and UnicodeError are ValueErrors
-        return False
-    return True
+    return rsa_verify(_digest(params), params.get("signature", ""), key)
 
 
 def parse_answer(text: str) -> dict[str, str]:
@@ -370,7 +364,7 @@ def issue_certificate(
     valid_until: dt.datetime,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A fresh RSA 2048 key and its certificate, issued by `issuer` (self-signed if None)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = new_key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     issuer_key, issuer_name = (issuer[0], issuer[1].subject) if issuer else (key, subject)
     cert = (
@@ -389,14 +383,6 @@ def issue_certificate(
 
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _private_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
 
 
 def sandbox_keys(folder: Path, base_url: str) -> tuple[dict, dict]:
@@ -427,9 +413,9 @@ def sandbox_keys(folder: Path, base_url: str) -> tuple[dict, dict]:
     files = {
         "root.pem": (_pem(root[1]), False),
         "middle.pem": (_pem(middle[1]), False),
-        "middle.key": (_private_pem(middle[0]), True),
+        "middle.key": (private_pem(middle[0]), True),
         "sign.pem": (_pem(signer[1]), False),
-        "sign.key": (_private_pem(signer[0]), True),
+        "sign.key": (private_pem(signer[0]), True),
         "merchant.pfx": (pfx, True),
         "merchant.pem": (_pem(merchant[1]), False),
     }

@@ -33,11 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,8 +53,17 @@ from gaokao.payments.gateways.base import (
     Transport,
     urllib_transport,
 )
+from gaokao.payments.gateways.keys import (
+    BEIJING,
+    load_private_key,
+    load_public_key,
+    new_key,
+    sign,
+    verify,
+    write_private,
+    write_public,
+)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 MAX_SKEW_SECONDS = 5 * 60
@@ -75,7 +82,7 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 
 def rfc3339(moment: dt.datetime) -> str:
     """An aware datetime as WeChat writes times: RFC 3339 in +08:00, whole seconds."""
-    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+    return moment.astimezone(BEIJING).isoformat(timespec="seconds")
 
 
 def new_nonce() -> str:
@@ -90,20 +97,6 @@ def request_message(method: str, path: str, timestamp: str, nonce: str, body: by
 def response_message(timestamp: str, nonce: str, body: bytes) -> bytes:
     """What the platform signs (responses and notifications): timestamp, nonce, body."""
     return f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
-
-
-def sign(message: bytes, private_key: rsa.RSAPrivateKey) -> str:
-    return base64.b64encode(private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
-
-
-def verify(message: bytes, signature: str, public_key: rsa.RSAPublicKey) -> bool:
-    try:
-        public_key.verify(
-            base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256()
-        )
-    except (ValueError, InvalidSignature):  # binascii.Error is a ValueError
-        return False
-    return True
 
 
 def authorization(
@@ -122,14 +115,6 @@ def authorization(
         f'{SIGNATURE_TYPE} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
         f'timestamp="{timestamp}",serial_no="{serial_no}"'
     )
-
-
-def load_private_key(file: Path) -> rsa.RSAPrivateKey:
-    return serialization.load_pem_private_key(file.read_bytes(), password=None)
-
-
-def load_public_key(file: Path) -> rsa.RSAPublicKey:
-    return serialization.load_pem_public_key(file.read_bytes())
 
 
 @dataclass(frozen=True)
@@ -369,7 +354,7 @@ def _parse_time(value) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return moment.astimezone(SHANGHAI) if moment.tzinfo else None
+    return moment.astimezone(BEIJING) if moment.tzinfo else None
 
 
 def _error_code(body: bytes) -> str:
@@ -412,13 +397,13 @@ def sandbox_keys(folder: Path, base_url: str) -> tuple[dict, dict]:
     API key pair and the platform key pair. Returns ([wechat], [sandbox.wechat])."""
     directory = folder / "wechat"
     directory.mkdir(parents=True, exist_ok=True)
-    merchant = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    platform = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    merchant = new_key()
+    platform = new_key()
     files = {
-        "merchant_private_key": _write_private(directory / "merchant_private_key.pem", merchant),
-        "merchant_public_key": _write_public(directory / "merchant_public_key.pem", merchant),
-        "platform_private_key": _write_private(directory / "platform_private_key.pem", platform),
-        "platform_public_key": _write_public(directory / "platform_public_key.pem", platform),
+        "merchant_private_key": write_private(directory / "merchant_private_key.pem", merchant),
+        "merchant_public_key": write_public(directory / "merchant_public_key.pem", merchant),
+        "platform_private_key": write_private(directory / "platform_private_key.pem", platform),
+        "platform_public_key": write_public(directory / "platform_public_key.pem", platform),
     }
     relative = {name: str(file.relative_to(folder)) for name, file in files.items()}
     shared = {
@@ -440,25 +425,3 @@ def sandbox_keys(folder: Path, base_url: str) -> tuple[dict, dict]:
         "platform_private_key_file": relative["platform_private_key"],
     }
     return ours, theirs
-
-
-def _write_private(file: Path, key: rsa.RSAPrivateKey) -> Path:
-    file.touch(mode=0o600, exist_ok=True)
-    file.chmod(0o600)
-    file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return file
-
-
-def _write_public(file: Path, key: rsa.RSAPrivateKey) -> Path:
-    file.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return file

@@ -37,8 +37,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gaokao.payments import config
 from gaokao.payments.gateways.wechat import (
+    BEIJING,
     MAX_SKEW_SECONDS,
-    SHANGHAI,
     SIGNATURE_TYPE,
     load_private_key,
     load_public_key,
@@ -157,7 +157,7 @@ def notification(trade: SandboxTrade, now: dt.datetime) -> tuple[dict[str, str],
 
 def mark_paid(trade: SandboxTrade, now: dt.datetime) -> None:
     """The payer paid: a 28-digit transaction id like the platform's (4200…YYYYMMDD…)."""
-    day = now.astimezone(SHANGHAI).strftime("%Y%m%d")
+    day = now.astimezone(BEIJING).strftime("%Y%m%d")
     trade.transaction_id = (
         f"4200{secrets.randbelow(10**6):06d}{day}{secrets.randbelow(10**10):010d}"
     )
@@ -254,7 +254,7 @@ def expiry(value) -> dt.datetime | None:
 
 def prepay_id(trade: SandboxTrade) -> str:
     """A 36-character prepay id like the platform's (wx + day/time + digits)."""
-    return f"wx{trade.created_at.astimezone(SHANGHAI):%d%H%M%S}{trade.pk:026d}"
+    return f"wx{trade.created_at.astimezone(BEIJING):%d%H%M%S}{trade.pk:026d}"
 
 
 def create(request, trade_type: str):

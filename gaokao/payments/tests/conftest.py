@@ -9,16 +9,26 @@ from gaokao.seasons.models import PhaseKind
 from gaokao.testing.factories import CategoryFactory, SeasonFactory, add_phase
 
 
+@pytest.fixture(scope="session")
+def sandbox_keys_cache(tmp_path_factory):
+    """Generated keys by channel set, made once per test session (RSA and certificate
+    generation is the slow part of these tests; no test changes the key files)."""
+    return {}
+
+
 @pytest.fixture
-def sandbox_setup(settings, tmp_path):
-    """Call with the channels to set up: keys for both sides generated into tmp_path, the
-    sandbox gateway on, and HTTP routed in-process through Django's test client (the
-    adapters' base URLs are http://testserver/sandbox/<channel>)."""
+def sandbox_setup(settings, sandbox_keys_cache, tmp_path_factory):
+    """Call with the channels to set up: keys for both sides, the sandbox gateway on, and
+    HTTP routed in-process through Django's test client (the adapters' base URLs are
+    http://testserver/sandbox/<channel>)."""
 
     def setup(*channels):
-        settings.PAYMENTS_CONFIG = write_sandbox_config(
-            tmp_path / "payments", "http://testserver", channels
-        )
+        if channels not in sandbox_keys_cache:
+            folder = tmp_path_factory.mktemp("payments")
+            sandbox_keys_cache[channels] = write_sandbox_config(
+                folder, "http://testserver", channels
+            )
+        settings.PAYMENTS_CONFIG = sandbox_keys_cache[channels]
         settings.PAYMENTS_SANDBOX = True
         settings.PAYMENTS_TRANSPORT = "gaokao.payments.testing.client_transport"
 
