@@ -310,7 +310,10 @@ def receive_notification(channel: str, headers: Mapping[str, str], body: bytes) 
     """A notification as the gateway POSTs it: verified, kept, applied once, answered in
     the gateway's own terms (accepted: it stops resending; rejected: it tries again)."""
     gateway = config.gateway(channel)
-    kept = {"headers": _printable(dict(headers)), "body": body.decode("utf-8", "replace")}
+    kept = {
+        "headers": {_storable(k, 100): _storable(v, 2000) for k, v in dict(headers).items()},
+        "body": _storable(body.decode("utf-8", "replace"), 100_000),
+    }
     try:
         state = gateway.verify_notification(headers, body, timezone.now())
     except NotificationRefused as e:
@@ -319,7 +322,7 @@ def receive_notification(channel: str, headers: Mapping[str, str], body: bytes) 
             source=GatewayMessage.Source.NOTIFICATION,
             verified=False,
             outcome=Outcome.REFUSED,
-            detail=str(e)[:1000],
+            detail=_storable(str(e), 1000),
             **kept,
         )
         return gateway.rejected()
@@ -327,8 +330,10 @@ def receive_notification(channel: str, headers: Mapping[str, str], body: bytes) 
     return gateway.rejected() if outcome == Outcome.UNKNOWN_ORDER else gateway.accepted()
 
 
-def _printable(headers: dict) -> dict:
-    return {str(k)[:100]: str(v)[:2000] for k, v in headers.items()}
+def _storable(value, limit: int) -> str:
+    """Hostile bytes kept as evidence, in a form every database stores (PostgreSQL refuses
+    NUL in text), cut to a sane length."""
+    return str(value).replace("\x00", "\\x00")[:limit]
 
 
 def apply(channel: str, state: GatewayState, *, source: str, headers=None, body: str = "") -> str:
@@ -361,7 +366,7 @@ def apply(channel: str, state: GatewayState, *, source: str, headers=None, body:
             out_trade_no=state.out_trade_no[:64],
             dedupe_key=state.dedupe_key[:128],
             headers=headers or {},
-            body=body or str(state.raw)[:10000],
+            body=body or _storable(state.raw, 10_000),
             verified=True,
             outcome=outcome,
             detail=detail,

@@ -14,7 +14,7 @@ from gaokao.payments.models import PaymentOrder, Registration
 from gaokao.payments.sandbox.cashier import settle
 from gaokao.payments.tests.helpers import CONFIRM, choose, make_candidate, start, trade_of
 from gaokao.portal import session as portal_session
-from gaokao.testing.factories import aware
+from gaokao.testing.factories import aware, staff_for
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +176,20 @@ def test_o6_the_sandbox_answers_only_when_switched_on(client, settings, candidat
     settings.PAYMENTS_SANDBOX = False
     assert client.get("/sandbox/").status_code == 404
     assert client.get(reverse("sandbox-cashier", args=["wechat", "X"])).status_code == 404
+
+
+def test_o6_the_province_sets_fees_in_the_admin_and_money_records_are_read_only(
+    client, season, art, paid_and_unpaid
+):
+    province = staff_for(season.province, is_staff=True, is_superuser=True)
+    client.force_login(province)
+    change = reverse("admin:payments_category_change", args=[art.pk])
+    assert client.get(change).status_code == 200
+    order = PaymentOrder.objects.get()
+    order_page = reverse("admin:payments_paymentorder_change", args=[order.pk])
+    assert client.get(order_page).status_code == 200  # viewable
+    client.post(order_page, {"amount_fen": "1", "state": "closed"})
+    delete = reverse("admin:payments_paymentorder_delete", args=[order.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    order.refresh_from_db()
+    assert (order.amount_fen, order.state) == (12000, PaymentOrder.State.PAID)

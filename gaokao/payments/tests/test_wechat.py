@@ -164,8 +164,9 @@ def test_o6_long_description_is_cut_to_127_bytes(gateway):
 
 
 def test_o6_create_again_returns_the_same_start_but_another_amount_is_refused(gateway):
-    first = gateway.create(an_order())
-    assert gateway.create(an_order()) == first
+    order = an_order()  # the same request twice (its expiry included)
+    first = gateway.create(order)
+    assert gateway.create(order) == first
     with pytest.raises(GatewayError, match="OUT_TRADE_NO_USED"):
         gateway.create(an_order(amount_fen=100))
     assert SandboxTrade.objects.get().amount_fen == 12000
