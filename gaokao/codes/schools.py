@@ -74,10 +74,9 @@ def import_schools(source: Path | str | bytes, *, dry_run: bool = False) -> Scho
         elif code in seen:
             problem = _("school code %(code)s appears twice in the file") % {"code": code}
         elif not name or len(name) > NAME_LIMIT or not name.isprintable():
-            problem = _("school %(code)s: the name must have 1 to %(limit)d printable characters") % {
-                "code": code,
-                "limit": NAME_LIMIT,
-            }
+            problem = _(
+                "school %(code)s: the name must have 1 to %(limit)d printable characters"
+            ) % {"code": code, "limit": NAME_LIMIT}
         elif county not in counties:
             problem = _("school %(code)s: “%(county)s” is not a county code") % {
                 "code": code,
