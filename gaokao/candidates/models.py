@@ -43,6 +43,17 @@ class EligibilityResult(models.TextChoices):
     INELIGIBLE = "ineligible", _("Not eligible")
 
 
+class Stage(models.TextChoices):
+    """Where a candidate's record is in the submission upward (S9): the level that holds it.
+    Levels below the holder cannot change it; the holder submits it up or returns it down."""
+
+    POINT = "point", _("At the point")
+    COUNTY = "county", _("Submitted to the county")
+    CITY = "city", _("Submitted to the city")
+    PROVINCE = "province", _("Submitted to the province")
+    ACCEPTED = "accepted", _("Accepted by the province")
+
+
 class Candidate(models.Model):
     """考生 — a candidate registered at one point in one season.
 
@@ -160,6 +171,9 @@ class Candidate(models.Model):
 
     created_by = models.ForeignKey(
         "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stage = models.CharField(
+        _("submission stage"), max_length=8, choices=Stage, default=Stage.POINT, db_index=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -1,0 +1,102 @@
+"""Rows from an uploaded CSV or XLSX file, for every import (comments, results, bonuses).
+
+`read_rows(data, filename)` returns the header and the rows as dicts keyed by the header's
+cells, each with its line number as the person sees it in the file (the header is line 1).
+Anything that is not a readable table raises SpreadsheetError with a message for people;
+nothing here knows what the columns mean.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+MAX_BYTES = 20 * 1024 * 1024  # a province-wide file of results is a few MB
+MAX_ROWS = 200_000
+
+
+class SpreadsheetError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: dict[str, str]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 20190001 typed into Excel arrives as 20190001.0
+    return str(value).strip()
+
+
+def _csv_lines(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return list(csv.reader(io.StringIO(text)))
+    raise SpreadsheetError(_("The file is neither UTF-8 nor GBK text."))
+
+
+def _xlsx_lines(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise SpreadsheetError(_("The file is not a readable XLSX workbook.")) from e
+    try:
+        sheet = book.worksheets[0]
+        lines = []
+        for values in sheet.iter_rows(values_only=True):
+            lines.append([_cell(v) for v in values])
+            if len(lines) > MAX_ROWS + 1:
+                break
+        return lines
+    finally:
+        book.close()
+
+
+def read_rows(
+    data: bytes, filename: str, required: tuple[str, ...] = ()
+) -> tuple[list[str], list[Row]]:
+    """The header and the non-empty rows of the first sheet (XLSX) or the file (CSV)."""
+    if len(data) > MAX_BYTES:
+        raise SpreadsheetError(
+            _("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES // (1024 * 1024)}
+        )
+    if filename.lower().endswith(".xlsx"):
+        lines = _xlsx_lines(data)
+    elif filename.lower().endswith((".csv", ".txt")):
+        lines = _csv_lines(data)
+    else:
+        raise SpreadsheetError(_("Upload a CSV or XLSX file."))
+    if not lines:
+        raise SpreadsheetError(_("The file is empty."))
+    if len(lines) > MAX_ROWS + 1:
+        raise SpreadsheetError(_("The file has more than %(rows)d rows.") % {"rows": MAX_ROWS})
+    header = [_cell(h) for h in lines[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SpreadsheetError(
+            _("The first row must name the columns; missing: %(columns)s.")
+            % {"columns": ", ".join(missing)}
+        )
+    rows = []
+    for number, values in enumerate(lines[1:], start=2):
+        cells = [_cell(v) for v in values]
+        if not any(cells):
+            continue
+        rows.append(
+            Row(
+                number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+            )
+        )
+    return header, rows
