@@ -45,6 +45,23 @@ class Action(models.TextChoices):
     PAYMENT_FLAGGED = "payments.flagged", _("Payment flagged for review")
     REGISTRATIONS_LAPSED = "payments.lapsed", _("Unpaid registrations ended at the deadline")
     PROFESSIONAL_EXPORTED = "payments.exported", _("Professional exam list exported")
+    PROOFREAD_SIGNED = "proofreading.signed", _("Proofreading signed by the candidate")
+    PROOFREAD_PHONE = "proofreading.phone", _("Confirmation by phone recorded")
+    IDENTITY_CHECKED_MANUALLY = (
+        "proofreading.identity_checked",
+        _("Identity checked by hand against the ID card"),
+    )
+    PROOFREAD_PRINTED = "proofreading.printed", _("Proofreading sheets printed")
+    CANDIDATE_CORRECTED = "candidates.corrected", _("Corrected at the point")
+    COMMENT_SAVED = "comments.saved", _("Comment saved")
+    COMMENTS_IMPORTED = "comments.imported", _("Comments imported")
+    COMMENT_TEMPLATE_SAVED = "comments.template", _("Comment template saved")
+    RESULTS_IMPORTED = "results.imported", _("Results imported")
+    CANDIDATES_EXPORTED = "exports.candidates", _("Candidates exported")
+    PHOTOS_EXPORTED = "exports.photos", _("Photos exported")
+    SUBMITTED = "submission.submitted", _("Submitted to the level above")
+    RETURNED = "submission.returned", _("Returned to the level below")
+    ACCEPTED = "submission.accepted", _("Accepted by the province")
 
 
 class AuditEvent(models.Model):
