@@ -22,6 +22,7 @@ from gaokao.accounts import throttle
 from gaokao.accounts.services import generate_password
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import (
     REVIEWING_LEVEL,
     Candidate,
@@ -34,12 +35,9 @@ from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.numbering.services import RangeRefused, allocate_number
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import PhaseKind, Season
+from gaokao.submission.rules import check_editable
 
 RESIDENT_ID = "1"
-
-
-class IntakeRefused(ValidationError):
-    """A refusal whose message is shown to staff as it is."""
 
 
 class CardData(Protocol):
@@ -276,9 +274,14 @@ def _take_in(season, point, track_code, identity, *, by, request, **fields) -> C
 # ── reviews, verification, point checks ────────────────────────────────────────────────
 
 
-def _locked(candidate: Candidate, version: int | None = None) -> Candidate:
-    """The candidate's row, locked; refused if someone saved it since `version` was read."""
+def _locked(
+    candidate: Candidate, version: int | None = None, *, at_point: bool = True
+) -> Candidate:
+    """The candidate's row, locked; refused if someone saved it since `version` was read,
+    or (`at_point`) if the point has submitted it upward (S9)."""
     current = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    if at_point:
+        check_editable(current, "point")
     if version is not None and current.version != version:
         raise IntakeRefused(
             _(
@@ -462,7 +465,7 @@ def issue_login_cards(candidates: list[Candidate], *, by: Any, request=None) -> 
     A reprint issues a new password and the old one stops working."""
     issued = []
     for candidate in candidates:
-        candidate = _locked(candidate)
+        candidate = _locked(candidate, at_point=False)  # a lost card is reissued any time
         blockers = login_card_blockers(candidate)
         if blockers:
             raise IntakeRefused(

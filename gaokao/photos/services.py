@@ -26,7 +26,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.models import Candidate
+from gaokao.candidates.models import Candidate, Stage
 from gaokao.photos.models import CandidatePhoto, PhotoSource
 
 # The limits. A phone's full-size JPEG is 2–8 MB and 12–50 megapixels; WeChat sends about
@@ -449,7 +449,12 @@ def add_photo(
         with transaction.atomic():
             # The candidate's row lock makes two photos saved at once take turns, so the
             # second one finds the first current and retires it.
-            Candidate.objects.select_for_update().only("pk").get(pk=candidate.pk)
+            held = Candidate.objects.select_for_update().only("pk", "stage").get(pk=candidate.pk)
+            if held.stage != Stage.POINT:  # S9: submitted upward, locked for the point
+                raise PhotoRefused(
+                    _("The point has submitted this candidate: the photo can no longer change."),
+                    "locked",
+                )
             previous = list(
                 CandidatePhoto.objects.filter(candidate=candidate, is_current=True).values_list(
                     "pk", flat=True

@@ -23,7 +23,7 @@ from gaokao.accounts import throttle
 from gaokao.accounts.services import SignInRefused, lock_message
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import client_ip, record
-from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
+from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry, Stage
 from gaokao.candidates.services import IntakeRefused, _locked, window_for_track
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
@@ -224,6 +224,9 @@ def data_window(candidate: Candidate) -> str:
 
 
 def may_change_data(candidate: Candidate, at=None) -> bool:
+    """While the candidate's window is open and the point has not submitted the record."""
+    if candidate.stage != Stage.POINT:
+        return False
     try:
         kind = data_window(candidate)
     except IntakeRefused:

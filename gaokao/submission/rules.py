@@ -3,8 +3,8 @@ it, and nobody below. The one rule every service that changes a candidate calls.
 
 from django.utils.translation import gettext as _
 
+from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate, Stage
-from gaokao.candidates.services import IntakeRefused
 
 # The staff role that holds a record at each stage; nobody holds an accepted one.
 HOLDER = {
@@ -35,10 +35,7 @@ def check_editable(candidate: Candidate, role: str | None) -> None:
     """Raise Locked with a message for people if `role` may not change the record now."""
     if not is_editable_by(candidate, role):
         raise Locked(
-            _(
-                "%(candidate)s is %(stage)s: it can be changed only there, or after it is "
-                "returned."
-            )
+            _("%(candidate)s is %(stage)s: it can be changed only there, or after it is returned.")
             % {"candidate": candidate, "stage": Stage(candidate.stage).label},
             code="locked",
         )

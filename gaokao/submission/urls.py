@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.submission import views
 
 app_name = "submission"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("submit/", views.submit, name="submit"),
+    path("return/", views.return_down, name="return"),
+]

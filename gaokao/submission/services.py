@@ -1,0 +1,191 @@
+"""Submission upward (S9, R2.3, R2.4), in the manner of DHIS2's approvals: each level holds
+its candidates until it submits them to the level above; the level above can return one or
+a batch with a reason, which unlocks them below; the province accepts.
+
+- A point submits a candidate only when it is complete (`problems` lists what is missing);
+  the county also needs the comment (S8) before it submits.
+- Deadlines: cities submit art candidates by the R2.3 date and everyone else by R2.4
+  (gaokao-youth by the end of its own window); the levels below submit within the same
+  window, since the city must confirm after them. Extensions for the region apply.
+- Moves lock candidate rows (in primary-key order) and re-check the stage under the lock,
+  so a submission racing an edit has one clean winner: the edit sees a locked record, or
+  the submission sees the edit's result.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaokao.audit.models import Action
+from gaokao.audit.services import record
+from gaokao.candidates.models import Candidate, Stage
+from gaokao.codes.models import Code, Table
+from gaokao.comments.services import has_comment
+from gaokao.photos.models import CandidatePhoto
+from gaokao.proofreading.services import is_proofread
+from gaokao.seasons.models import PhaseKind
+from gaokao.submission.models import Move
+
+# The stage each role holds, where its submission sends the record, and where a return
+# sends it back.
+HOLDS = {
+    "point": Stage.POINT,
+    "county": Stage.COUNTY,
+    "city": Stage.CITY,
+    "province": Stage.PROVINCE,
+}
+UP = {
+    Stage.POINT: Stage.COUNTY,
+    Stage.COUNTY: Stage.CITY,
+    Stage.CITY: Stage.PROVINCE,
+    Stage.PROVINCE: Stage.ACCEPTED,
+}
+DOWN = {Stage.COUNTY: Stage.POINT, Stage.CITY: Stage.COUNTY, Stage.PROVINCE: Stage.CITY}
+REQUIRED_DATA = ("candidate_category", "household_type", "graduation_type", "mobile")
+REASON_LIMIT = 200
+
+
+@dataclass
+class Outcome:
+    moved: list[Candidate] = field(default_factory=list)
+    refused: dict[str, list[str]] = field(default_factory=dict)  # registration number → why
+
+
+def held_by(user) -> QuerySet:
+    """The candidates the user's level holds now, within the user's jurisdiction."""
+    stage = HOLDS.get(getattr(user, "role", None))
+    if stage is None:
+        return Candidate.objects.none()
+    return Candidate.objects.visible_to(user).filter(stage=stage)
+
+
+def problems(candidate: Candidate, role: str) -> list[str]:
+    """What keeps `role` from submitting the candidate: the completeness rules."""
+    missing = []
+    if not candidate.identity_cleared:
+        missing.append(_("identity not cleared"))
+    if not candidate.point_checks_done:
+        missing.append(_("documents, fee or eligibility not recorded"))
+    if not CandidatePhoto.objects.filter(candidate=candidate, is_current=True).exists():
+        missing.append(_("no photo"))
+    if not candidate.data_saved_at or not all(getattr(candidate, f) for f in REQUIRED_DATA):
+        missing.append(_("the candidate's data is incomplete"))
+    if not is_proofread(candidate):
+        missing.append(_("not proofread and signed"))
+    if role != "point" and not has_comment(candidate):
+        missing.append(_("no comment"))
+    return missing
+
+
+def deadline_kind(candidate: Candidate) -> str:
+    """The window the submission of this candidate must fall in (R2.3, R2.4, R2.5)."""
+    track = Code.objects.filter(table=Table.SUBJECT_TRACK, code=candidate.subject_track).first()
+    attrs = track.attrs if track else {}
+    if attrs.get("phase") == "youth":
+        return PhaseKind.YOUTH
+    return PhaseKind.CITY_ART if attrs.get("professional") == "art" else PhaseKind.CITY_ALL
+
+
+def _in_time(candidate: Candidate, at) -> bool:
+    return candidate.season.is_open(deadline_kind(candidate), candidate.point.county, at)
+
+
+def _locked_rows(user, pks) -> list[Candidate]:
+    return list(
+        Candidate.objects.visible_to(user)
+        .select_for_update(of=("self",))
+        .select_related("point__county", "season")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def submit(user, pks, *, request=None, at=None) -> Outcome:
+    """Submit the given candidates one level up (the province: accept them). Those not
+    held by the user's level, incomplete or past their deadline stay, each with why."""
+    at = at or timezone.now()
+    role = user.role
+    stage = HOLDS[role]
+    outcome, batch = Outcome(), uuid.uuid4()
+    for candidate in _locked_rows(user, pks):
+        if candidate.stage != stage:
+            outcome.refused[candidate.registration_number] = [
+                _("not held here (%(stage)s)") % {"stage": Stage(candidate.stage).label}
+            ]
+            continue
+        why = [] if role == "province" else problems(candidate, role)
+        if role != "province" and not _in_time(candidate, at):
+            why.append(_("the submission deadline has passed"))
+        if why:
+            outcome.refused[candidate.registration_number] = why
+            continue
+        _move(candidate, UP[stage], user, batch)
+        outcome.moved.append(candidate)
+    _audit(Action.ACCEPTED if role == "province" else Action.SUBMITTED, user, outcome, request)
+    return outcome
+
+
+@transaction.atomic
+def return_down(user, pks, *, reason: str, request=None) -> Outcome:
+    """Return candidates the user's level holds to the level below, with a reason; that
+    unlocks them there. The province may also return what it has accepted."""
+    reason = " ".join(reason.split())[:REASON_LIMIT]
+    if not reason:
+        raise ValueError(_("Say why the candidates are returned."))
+    stage = HOLDS.get(user.role)
+    if stage not in DOWN:
+        raise ValueError(_("Points have nothing to return."))
+    returnable = {stage, Stage.ACCEPTED} if stage == Stage.PROVINCE else {stage}
+    outcome, batch = Outcome(), uuid.uuid4()
+    for candidate in _locked_rows(user, pks):
+        if candidate.stage not in returnable:
+            outcome.refused[candidate.registration_number] = [
+                _("not held here (%(stage)s)") % {"stage": Stage(candidate.stage).label}
+            ]
+            continue
+        _move(candidate, DOWN[stage], user, batch, reason=reason)
+        outcome.moved.append(candidate)
+    _audit(Action.RETURNED, user, outcome, request, reason=reason)
+    return outcome
+
+
+def _move(candidate: Candidate, to: str, user, batch, reason: str = "") -> None:
+    kind = (
+        Move.Kind.RETURN
+        if reason
+        else Move.Kind.ACCEPT
+        if to == Stage.ACCEPTED
+        else Move.Kind.SUBMIT
+    )
+    Move.objects.create(
+        candidate=candidate,
+        kind=kind,
+        from_stage=candidate.stage,
+        to_stage=to,
+        by=user,
+        reason=reason,
+        batch=batch,
+    )
+    Candidate.objects.filter(pk=candidate.pk).update(stage=to)
+    candidate.stage = to
+
+
+def _audit(action, user, outcome: Outcome, request, **detail) -> None:
+    if outcome.moved:
+        record(
+            action,
+            actor=user,
+            request=request,
+            count=len(outcome.moved),
+            numbers=[c.registration_number for c in outcome.moved][:500],
+            **detail,
+        )
+
+
+def last_return(candidate: Candidate) -> Move | None:
+    return candidate.moves.filter(kind=Move.Kind.RETURN).first()
