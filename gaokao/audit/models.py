@@ -56,6 +56,7 @@ class Action(models.TextChoices):
     COMMENT_SAVED = "comments.saved", _("Comment saved")
     COMMENTS_IMPORTED = "comments.imported", _("Comments imported")
     COMMENT_TEMPLATE_SAVED = "comments.template", _("Comment template saved")
+    COMMENT_TEMPLATE_DELETED = "comments.template_deleted", _("Comment template deleted")
     RESULTS_IMPORTED = "results.imported", _("Results imported")
     CANDIDATES_EXPORTED = "exports.candidates", _("Candidates exported")
     PHOTOS_EXPORTED = "exports.photos", _("Photos exported")

@@ -8,7 +8,6 @@ nothing here knows what the columns mean.
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -41,27 +40,31 @@ def _csv_lines(data: bytes) -> list[list[str]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return list(csv.reader(io.StringIO(text)))
+        try:
+            return list(csv.reader(io.StringIO(text)))
+        except csv.Error as e:  # e.g. a cell beyond the csv module's field limit
+            raise SpreadsheetError(_("The file cannot be read as a CSV table.")) from e
     raise SpreadsheetError(_("The file is neither UTF-8 nor GBK text."))
 
 
 def _xlsx_lines(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    # A damaged or hostile workbook can make openpyxl and the XML parser under it fail in
+    # many ways (bad ZIP, broken XML, odd styles): each is the same answer for the person.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        try:
+            lines = []
+            for values in book.worksheets[0].iter_rows(values_only=True):
+                lines.append([_cell(v) for v in values])
+                if len(lines) > MAX_ROWS + 1:
+                    break
+            return lines
+        finally:
+            book.close()
+    except Exception as e:
         raise SpreadsheetError(_("The file is not a readable XLSX workbook.")) from e
-    try:
-        sheet = book.worksheets[0]
-        lines = []
-        for values in sheet.iter_rows(values_only=True):
-            lines.append([_cell(v) for v in values])
-            if len(lines) > MAX_ROWS + 1:
-                break
-        return lines
-    finally:
-        book.close()
 
 
 def read_rows(

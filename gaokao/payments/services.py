@@ -41,6 +41,7 @@ from gaokao.payments.gateways.base import (
 )
 from gaokao.payments.models import Category, GatewayMessage, PaymentOrder, Registration
 from gaokao.portal.services import check_confirmation, clean_text
+from gaokao.portal.services import label as portal_label
 from gaokao.seasons.models import PhaseKind
 
 ORDER_LIFETIME = dt.timedelta(minutes=30)
@@ -55,7 +56,7 @@ class PaymentRefused(IntakeRefused):
 
 
 def label(candidate: Candidate) -> str:
-    return f"考生 {candidate.registration_number}"[:150]
+    return portal_label(candidate.registration_number)
 
 
 # ── what a candidate may do ───────────────────────────────────────────────────────────

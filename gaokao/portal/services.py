@@ -35,6 +35,11 @@ CONFIRMATION_VALIDATORS = [MinimumLengthValidator(8), NumericPasswordValidator()
 _DUMMY_HASH = make_password("no candidate has this password")
 
 
+def label(registration_number: str) -> str:
+    """How the audit names a candidate (who is not a staff account)."""
+    return f"考生 {registration_number}"[:150]
+
+
 def sign_in(request: HttpRequest, registration_number: str, password: str) -> Candidate:
     number, ip = registration_number.strip(), client_ip(request) or "unknown"
     keys = (("candidate-number", number), ("candidate-ip", ip))
@@ -52,11 +57,11 @@ def sign_in(request: HttpRequest, registration_number: str, password: str) -> Ca
     matches = check_password(password, stored)  # always, so timing reveals nothing
     if candidate is None or stored is _DUMMY_HASH or not matches:
         unit = candidate.point if candidate else None
-        record(Action.LOGIN_FAILED, request=request, unit=unit, label=f"考生 {number}"[:150])
+        record(Action.LOGIN_FAILED, request=request, unit=unit, label=label(number))
         locks = [throttle.record_failure(scope, key) for scope, key in keys]
         until = max((u for u in locks if u), default=None)
         if until:
-            record(Action.LOCKED_OUT, request=request, unit=unit, label=f"考生 {number}"[:150])
+            record(Action.LOCKED_OUT, request=request, unit=unit, label=label(number))
             raise SignInRefused(lock_message(until))
         raise SignInRefused(_("The registration number or password is wrong."))
     throttle.reset("candidate-number", number)
@@ -65,7 +70,7 @@ def sign_in(request: HttpRequest, registration_number: str, password: str) -> Ca
         Action.LOGIN,
         request=request,
         unit=candidate.point,
-        label=f"考生 {number}",
+        label=label(number),
         target=candidate,
     )
     return candidate
@@ -91,7 +96,7 @@ def set_confirmation_password(candidate: Candidate, password: str, request=None)
         Action.PASSWORD_CHANGED,
         request=request,
         unit=candidate.point,
-        label=f"考生 {candidate.registration_number}",
+        label=label(candidate.registration_number),
         target=candidate,
         which="confirmation",
     )
@@ -121,7 +126,7 @@ def change_login_password(candidate: Candidate, current: str, new: str, request=
         Action.PASSWORD_CHANGED,
         request=request,
         unit=candidate.point,
-        label=f"考生 {candidate.registration_number}"[:150],
+        label=label(candidate.registration_number),
         target=candidate,
         which="login",
     )
@@ -138,6 +143,9 @@ HISTORY_ACTIONS = (
     Action.CANDIDATE_DATA_SAVED,
     Action.PASSWORD_CHANGED,
     Action.PASSWORD_RESET,
+    Action.PROOFREAD_SIGNED,
+    Action.PROOFREAD_PHONE,
+    Action.COMMENT_SAVED,
 )
 
 
@@ -361,7 +369,7 @@ def saved_rows(candidate: Candidate) -> tuple[list[dict], list[dict]]:
 
 def check_confirmation(candidate: Candidate, password: str, request=None) -> None:
     """O5: the confirmation password, with repeated guesses locking saving for a while."""
-    key, label = confirm_key(candidate), f"考生 {candidate.registration_number}"[:150]
+    key, who = confirm_key(candidate), label(candidate.registration_number)
     until = throttle.locked_until(CONFIRM_SCOPE, key)
     if until:
         raise IntakeRefused(_confirm_lock_message(until), code="locked")
@@ -374,7 +382,7 @@ def check_confirmation(candidate: Candidate, password: str, request=None) -> Non
         Action.CONFIRMATION_FAILED,
         request=request,
         unit=candidate.point,
-        label=label,
+        label=who,
         target=candidate,
     )
     until = throttle.record_failure(CONFIRM_SCOPE, key)
@@ -383,7 +391,7 @@ def check_confirmation(candidate: Candidate, password: str, request=None) -> Non
             Action.LOCKED_OUT,
             request=request,
             unit=candidate.point,
-            label=label,
+            label=who,
             target=candidate,
             which="confirmation",
         )
@@ -448,7 +456,7 @@ def save_candidate_data(
             Action.CANDIDATE_DATA_SAVED,
             request=by_request,
             unit=current.point,
-            label=f"考生 {current.registration_number}"[:150],
+            label=label(current.registration_number),
             target=current,
             before=before,
             after=after,

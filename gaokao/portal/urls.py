@@ -9,6 +9,7 @@ urlpatterns = [
     path("confirmation-password/", views.confirmation, name="confirmation"),
     path("status/", views.status, name="status"),
     path("proofreading/", views.proofreading, name="proofreading"),
+    path("proofreading/sheet.pdf", views.proofreading_pdf, name="proofreading-pdf"),
     path("password/", views.password, name="password"),
     path("data/", views.data, name="data"),
     path("logout/", views.sign_out, name="logout"),

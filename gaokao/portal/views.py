@@ -3,15 +3,19 @@ the candidate's own data."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.choices import flatten_choices
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.services import SignInRefused
-from gaokao.candidates.models import Candidate
+from gaokao.audit.models import Action
+from gaokao.audit.services import record
+from gaokao.candidates.models import Candidate, Stage
 from gaokao.candidates.services import IntakeRefused, login_card_blockers
 from gaokao.codes.models import Code, Table
+from gaokao.documents.proofreading import proofreading_sheet
 from gaokao.payments import services as payments
 from gaokao.portal import services, session
 from gaokao.portal.forms import (
@@ -23,6 +27,8 @@ from gaokao.portal.forms import (
     PortalSignInForm,
     ResumeFormSet,
 )
+from gaokao.proofreading.services import is_proofread
+from gaokao.submission.services import last_return
 
 
 def sign_in(request):
@@ -75,6 +81,8 @@ def status(request, candidate):
         "history": services.history(candidate),
         "professional": candidate.professional_registrations.select_related("category"),
         "professional_offered": bool(payments.categories_for(candidate)),
+        "proofread": is_proofread(candidate),
+        "returned": last_return(candidate) if candidate.stage == Stage.POINT else None,
     }
     return render(request, "portal/status.html", context)
 
@@ -226,3 +234,22 @@ def proofreading(request, candidate):
         "family": family,
     }
     return render(request, "portal/proofreading.html", context)
+
+
+@session.candidate_required
+def proofreading_pdf(request, candidate):
+    """The candidate's own proofreading sheet as a PDF, to check at home (the sheet they
+    sign is printed at the point)."""
+    record(
+        Action.PROOFREAD_PRINTED,
+        request=request,
+        unit=candidate.point,
+        target=candidate,
+        label=services.label(candidate.registration_number),
+        by="candidate",
+    )
+    response = HttpResponse(proofreading_sheet([candidate]), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="proofreading-{candidate.registration_number}.pdf"'
+    )
+    return response

@@ -4,8 +4,11 @@ below and by subject track, in one aggregate query each; and the candidates behi
 number (drill-down), through the same definitions.
 """
 
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -56,47 +59,105 @@ STATES = [
     State("accepted", _("Accepted")),
 ]
 
-# The unit one level below each role, as a lookup from Candidate.
-UNIT_BELOW = {
-    "province": "point__county__parent",
-    "city": "point__county",
-    "county": "point",
-    "point": "point",
-}
+GRID_SECONDS = 10  # how stale a dashboard may be; one computation serves every user
+
+
+def _season() -> Season | None:
+    return Season.objects.filter(is_current=True).first()
 
 
 def candidates(user) -> QuerySet:
-    season = Season.objects.filter(is_current=True).first()
-    return Candidate.objects.visible_to(user).filter(season=season)
+    return Candidate.objects.visible_to(user).filter(season=_season())
 
 
-def _counts(qs: QuerySet, group: str) -> dict:
+def _zeros() -> list[int]:
+    return [0] * len(STATES)
+
+
+def _add(into: list[int], counts: list[int]) -> None:
+    for i, n in enumerate(counts):
+        into[i] += n
+
+
+def _compute(season: Season) -> dict[str, dict]:
+    """One scan of the season's candidates, grouped by point and track: per point its total
+    and its tracks, and per track the sums of every county, city and the province."""
     annotations = {s.key: Count("pk", filter=s.q()) for s in STATES}
-    return {row[group]: row for row in qs.values(group).annotate(**annotations).order_by(group)}
+    rows = (
+        Candidate.objects.filter(season=season)
+        .values_list("point_id", "subject_track")
+        .annotate(**annotations)
+        .order_by()
+    )
+    parents = {
+        pk: (county, city)
+        for pk, county, city in RegistrationPoint.objects.values_list(
+            "pk", "county_id", "county__parent_id"
+        )
+    }
+    points: dict[int, tuple[list[int], dict]] = defaultdict(lambda: (_zeros(), {}))
+    tracks: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(_zeros))
+    for point, track, *counts in rows:
+        total, by_track = points[point]
+        _add(total, counts)
+        by_track[track] = counts
+        county, city = parents[point]
+        for owner in (f"region:{county}", f"region:{city}", "all"):
+            _add(tracks[owner][track], counts)
+    return {"points": dict(points), **{f"tracks:{k}": dict(v) for k, v in tracks.items()}}
+
+
+def _grid(season: Season | None, part: str) -> dict:
+    """A part of the season's progress grid, from the cache shared by every user and app
+    server: "points", or "tracks:<owner>". One request recomputes it when it is older than
+    GRID_SECONDS; meanwhile the others keep reading the previous one (no stampede)."""
+    if season is None:
+        return {}
+    prefix = f"progress:{season.pk}"
+    generation = cache.get(f"{prefix}:fresh")
+    if generation is None and not cache.add(f"{prefix}:computing", 1, 60):
+        generation = cache.get(f"{prefix}:last")  # another request is recomputing
+    if generation is not None:
+        found = cache.get(f"{prefix}:{generation}:{part}")
+        if found is not None or part != "points":
+            return found or {}
+    generation = uuid.uuid4().hex
+    parts = _compute(season)
+    cache.set_many({f"{prefix}:{generation}:{k}": v for k, v in parts.items()}, 6 * GRID_SECONDS)
+    cache.set_many({f"{prefix}:fresh": generation}, GRID_SECONDS)
+    cache.set_many({f"{prefix}:last": generation}, 5 * GRID_SECONDS)
+    cache.delete(f"{prefix}:computing")
+    return parts.get(part, {})
 
 
 def by_unit(user) -> list[dict]:
-    """One row per unit below the user (those without candidates too), and the total."""
-    group = UNIT_BELOW[user.role]
-    counts = _counts(candidates(user), group)
-    if group == "point":
-        units = RegistrationPoint.objects.visible_to(user).order_by("code")
+    """One row per unit one level below the user (a point: itself), units without
+    candidates included, from the part of the grid the user may see."""
+    role = user.role
+    points = RegistrationPoint.objects.visible_to(user).values_list(
+        "pk", "county_id", "county__parent_id"
+    )
+    unit_of = {pk: {"province": city, "city": county}.get(role, pk) for pk, county, city in points}
+    if role in ("county", "point"):
+        units = RegistrationPoint.objects.filter(pk__in=unit_of).order_by("code")
     else:
         units = Region.objects.visible_to(user).filter(
-            level="city" if user.role == "province" else "county"
+            level="city" if role == "province" else "county"
         )
-    rows = [
-        {"unit": u, "code": u.code, "counts": [counts.get(u.pk, {}).get(s.key, 0) for s in STATES]}
-        for u in units
-    ]
-    return rows
+    sums = {u.pk: _zeros() for u in units}
+    for point, (counts, _tracks) in _grid(_season(), "points").items():
+        if point in unit_of and unit_of[point] in sums:
+            _add(sums[unit_of[point]], counts)
+    return [{"unit": u, "code": u.code, "counts": sums[u.pk]} for u in units]
 
 
 def by_track(user) -> list[dict]:
-    counts = _counts(candidates(user), "subject_track")
-    return [
-        {"track": track, "counts": [row[s.key] for s in STATES]} for track, row in counts.items()
-    ]
+    if user.role == "point":
+        counts = _grid(_season(), "points").get(user.point_id, (None, {}))[1]
+    else:  # the season is the province's: "all" is all of its candidates
+        owner = "all" if user.role == "province" else f"region:{user.region_id}"
+        counts = _grid(_season(), f"tracks:{owner}")
+    return [{"track": track, "counts": c} for track, c in sorted(counts.items())]
 
 
 def totals(rows: list[dict]) -> list[int]:

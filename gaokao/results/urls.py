@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.results import views
 
 app_name = "results"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.imports, name="imports"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("template/<slug:kind>.csv", views.template, name="template"),
+    path("candidate/<uuid:pk>/", views.candidate, name="candidate"),
+]

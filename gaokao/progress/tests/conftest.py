@@ -1,3 +1,6 @@
+import pytest
+from django.core.cache import cache
+
 from gaokao.submission.tests.conftest import (  # noqa: F401 (shared fixtures)
     city_user,
     complete,
@@ -6,3 +9,9 @@ from gaokao.submission.tests.conftest import (  # noqa: F401 (shared fixtures)
     province_user,
     season,
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_grid():
+    """The dashboards' shared grid lives in the cache for a few seconds: start clean."""
+    cache.clear()

@@ -1,0 +1,157 @@
+"""Comments (思想品德考核意见, SXPDKHYJ) that points and counties write for each candidate (S8),
+the snippets a unit reuses for them, and the uploads waiting between an import's dry run and
+the import itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gaokao.accounts.jurisdiction import NOTHING, UnitQuerySet, scoped_manager
+from gaokao.candidates.models import Candidate
+from gaokao.notices.models import chain_region_ids
+from gaokao.regions.models import Region, RegistrationPoint
+
+# The one length limit of a comment and of a template's text, counted in characters after
+# control and format characters are dropped.
+COMMENT_LIMIT = 200
+TEMPLATE_TITLE_LIMIT = 40
+
+
+class Comment(models.Model):
+    """思想品德考核意见 — the comment on one candidate, written at the point or the county.
+
+    `version` grows with every change of the comment, for optimistic locking: a save based
+    on an older version is refused instead of overwriting someone's work.
+    """
+
+    candidate = models.OneToOneField(
+        Candidate, models.CASCADE, related_name="comment", verbose_name=_("candidate")
+    )
+    text = models.CharField(_("comment"), max_length=COMMENT_LIMIT, blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = scoped_manager(county="candidate__point__county", point="candidate__point")
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TemplateQuerySet(UnitQuerySet):
+    def owned_by(self, user: Any) -> TemplateQuerySet:
+        """The templates of the user's own unit: the ones the user may delete."""
+        role = getattr(user, "role", None)
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.filter(NOTHING)
+        if role == "point":
+            return self.filter(point_id=user.point_id)
+        if role in ("province", "city", "county"):
+            return self.filter(region_id=user.region_id)
+        return self.filter(NOTHING)
+
+    def usable_by(self, user: Any) -> TemplateQuerySet:
+        """The templates the user may insert: the own unit's and those of every level above
+        (a point uses its county's, city's and province's). Never a sibling unit's."""
+        own = Q(point_id=user.point_id) if getattr(user, "role", None) == "point" else NOTHING
+        regions = chain_region_ids(user)
+        # The own unit's first, then the county's, the city's, the province's.
+        return self.filter(own | Q(region_id__in=regions)).order_by(
+            F("point_id").asc(nulls_last=True), F("region__code").desc(), "title", "pk"
+        )
+
+
+class CommentTemplate(models.Model):
+    """评语模板 — a snippet a unit (a point or a region) reuses when writing comments.
+
+    Exactly one of `region` and `point` is set, as for audit events.
+    """
+
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
+    point = models.ForeignKey(
+        RegistrationPoint,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registration point"),
+    )
+    title = models.CharField(_("title"), max_length=TEMPLATE_TITLE_LIMIT)
+    text = models.CharField(_("text"), max_length=COMMENT_LIMIT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = TemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("comment template")
+        verbose_name_plural = _("comment templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(region__isnull=True, point__isnull=False)
+                | Q(region__isnull=False, point__isnull=True),
+                name="comment_template_one_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["region", "title"],
+                condition=Q(region__isnull=False),
+                name="comment_template_title_unique_in_region",
+            ),
+            models.UniqueConstraint(
+                fields=["point", "title"],
+                condition=Q(point__isnull=False),
+                name="comment_template_title_unique_in_point",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def unit(self) -> Region | RegistrationPoint:
+        return self.point if self.point_id else self.region
+
+
+class CommentUpload(models.Model):
+    """An uploaded comments file between its dry run and its import.
+
+    The file is kept here (not in the session, not on one app server's disk) so that the
+    import applies the very bytes the dry run checked, whichever server answers; `sha256`
+    is checked again before importing. Only the uploader may import it. Once imported the
+    bytes are dropped and the row stays as a record of what was imported.
+    """
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField(editable=False)
+    # What the dry run found, line by line: the import goes ahead only if a fresh check of
+    # the same bytes finds exactly the same.
+    plan = models.JSONField(default=list, editable=False)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comments upload")
+        verbose_name_plural = _("comments uploads")
+        indexes = [models.Index(fields=["uploaded_by", "sha256"], name="comment_upload_user_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.sha256[:12]})"

@@ -1,0 +1,50 @@
+import pytest
+
+from gaokao.candidates import services as candidates
+from gaokao.candidates.models import EligibilityPath, IdentitySource, ReviewState
+from gaokao.testing.factories import CandidateFactory, SeasonFactory
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def season(db):
+    return SeasonFactory()
+
+
+@pytest.fixture
+def candidate(codes, season, point):
+    """Read from the ID card at the point: no check by hand needed."""
+    return CandidateFactory(season=season, point=point)
+
+
+@pytest.fixture
+def keyed_in(codes, season, point):
+    """Keyed in by hand without a card (O3), approved by the city, not verified with a card."""
+    return CandidateFactory(
+        season=season,
+        point=point,
+        identity_source=IdentitySource.MANUAL,
+        identity_verified_at=None,
+        eligibility_path=EligibilityPath.NO_CARD,
+        review_state=ReviewState.APPROVED,
+    )
+
+
+def change(candidate, by):
+    """A change to the candidate's record through the point-check service, which moves
+    the version on like every service that writes a candidate."""
+    candidate.refresh_from_db()
+    return candidates.record_point_checks(
+        candidate,
+        version=candidate.version,
+        documents_received=True,
+        fee_fen=12000,
+        fee_receipt="R-0001",
+        eligibility="eligible",
+        note="",
+        by=by,
+    )
