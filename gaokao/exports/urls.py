@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.exports import views
 
 app_name = "exports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("candidates.csv", views.candidates_csv, name="csv"),
+    path("candidates.xlsx", views.candidates_xlsx, name="xlsx"),
+    path("photos.zip", views.photos_zip, name="photos"),
+]

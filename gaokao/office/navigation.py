@@ -37,6 +37,7 @@ NAVIGATION = [
     NavItem(_("Registration progress"), "progress:dashboard"),
     NavItem(_("Professional exams"), "payments-office:report"),
     NavItem(_("Import results"), "results:imports", frozenset({"province", "city"})),
+    NavItem(_("Exports"), "exports:index", frozenset({"province", "city"})),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),
