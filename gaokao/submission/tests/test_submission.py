@@ -231,3 +231,40 @@ def test_s9_points_cannot_return_and_other_regions_see_nothing(
     assert client.get(reverse("submission:index")).context["rows"] == []
     client.post(reverse("submission:submit"), {"c": candidate.pk})
     assert stage_of(candidate) == Stage.COUNTY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_s9_a_submission_and_an_edit_at_the_same_moment_leave_one_clean_story(
+    postgresql_only, complete, point_user
+):
+    """On PostgreSQL, with threads: whichever takes the candidate's row first wins and the
+    other sees its result — the edit is refused as locked, or the edit goes in and the
+    submission is refused because the signed sheet no longer matches the data."""
+    from gaokao.testing.concurrency import run_together
+
+    with time_machine.travel(IN_TIME, tick=True):
+        candidate = complete()
+
+        def work(i):
+            if i == 0:
+                return up(point_user, candidate)
+            return record_point_checks(
+                candidate,
+                version=candidate.version,
+                documents_received=True,
+                fee_fen=13000,
+                fee_receipt="R2",
+                eligibility="eligible",
+                note="",
+                by=point_user,
+            )
+
+        submitted, edited = run_together(2, work)
+    final = Candidate.objects.get(pk=candidate.pk)
+    if isinstance(edited, IntakeRefused):  # the submission first: the edit is refused
+        assert edited.code == "locked"
+        assert (final.stage, final.fee_fen, len(submitted.moved)) == (Stage.COUNTY, 12000, 1)
+    else:  # the edit first: it stands, and the outdated signature stops the submission
+        assert (final.stage, final.fee_fen, submitted.moved) == (Stage.POINT, 13000, [])
+        [why] = submitted.refused.values()
+        assert any("校对" in r or "proofread" in r for r in why)
