@@ -40,6 +40,28 @@ def point_user(point):
     return staff_for(point)
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files (photos, attachments) of each test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def city_user(county):
+    return staff_for(county.parent)
+
+
+@pytest.fixture
+def province_user(county):
+    return staff_for(county.parent.parent)
+
+
+@pytest.fixture
+def other_city_user(other_county):
+    return staff_for(other_county.parent)
+
+
 @pytest.fixture
 def other_county_user(other_county, other_point):
     return staff_for(other_county)

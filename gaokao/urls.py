@@ -22,6 +22,8 @@ urlpatterns = [
     path("office/submission/", include("gaokao.submission.urls")),
     path("office/progress/", include("gaokao.progress.urls")),
     path("office/exports/", include("gaokao.exports.urls")),
+    path("office/sync/", include("gaokao.sync.urls")),
+    path("office/bundles/", include("gaokao.bundles.urls")),
     path("ks/", include("gaokao.portal.urls")),
     path("pay/", include("gaokao.payments.urls")),
     path("sandbox/", include("gaokao.payments.sandbox.urls")),

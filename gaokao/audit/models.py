@@ -63,6 +63,14 @@ class Action(models.TextChoices):
     SUBMITTED = "submission.submitted", _("Submitted to the level above")
     RETURNED = "submission.returned", _("Returned to the level below")
     ACCEPTED = "submission.accepted", _("Accepted by the province")
+    DEVICE_ENROLLED = "sync.enrolled", _("Point client enrolled")
+    DEVICE_REVOKED = "sync.revoked", _("Point client revoked")
+    SYNC_APPLIED = "sync.applied", _("Change from a point client applied")
+    SYNC_CONFLICT = "sync.conflict", _("Change from a point client in conflict")
+    SYNC_REFUSED = "sync.refused", _("Change from a point client refused")
+    CONFLICT_RESOLVED = "sync.resolved", _("Sync conflict resolved")
+    BUNDLE_IMPORTED = "bundles.imported", _("Disc bundle imported")
+    BUNDLE_REFUSED = "bundles.refused", _("Disc bundle refused")
 
 
 class AuditEvent(models.Model):

@@ -172,6 +172,9 @@ class Candidate(models.Model):
     created_by = models.ForeignKey(
         "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # E4/E5: the candidate's own data was keyed in by point staff from a paper draft form
+    # (power or network out); the candidate checks it later in the portal.
+    keyed_from_paper = models.BooleanField(_("keyed in from a paper form"), default=False)
     stage = models.CharField(
         _("submission stage"), max_length=8, choices=Stage, default=Stage.POINT, db_index=True
     )

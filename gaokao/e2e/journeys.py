@@ -11,6 +11,7 @@ from gaokao.candidates.models import Candidate
 from gaokao.demo.services import DemoAccount
 from gaokao.idcard.simulator import default_deck
 from gaokao.seasons.models import Season
+from gaokao.testing.steps import point_checks_done
 
 NEW_PASSWORD = "Xiangjiang-2020-river"
 CONFIRM = "queren-mima-2020"  # a candidate's confirmation password
@@ -54,16 +55,7 @@ def issued_candidate(point_username: str, track: str = "5") -> tuple[Candidate, 
     season = Season.objects.get(is_current=True)
     card = default_deck()[0].identity
     candidate = services.take_in_from_card(season, user.point, track, card, by=user)
-    candidate = services.record_point_checks(
-        candidate,
-        version=candidate.version,
-        documents_received=True,
-        fee_fen=12000,
-        fee_receipt="HN-0001",
-        eligibility="eligible",
-        note="",
-        by=user,
-    )
+    candidate = point_checks_done(candidate, user)
     [issued] = services.issue_login_cards([candidate], by=user)
     return issued.candidate, issued.password
 

@@ -7,7 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
@@ -21,11 +20,7 @@ from gaokao.photos.services import add_photo
 from gaokao.photos.tests import images
 from gaokao.proofreading.services import record_printed
 from gaokao.seasons.models import Season
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+from gaokao.testing.steps import point_checks_done
 
 
 def ready_for_proofreading(count: int) -> list:
@@ -37,16 +32,7 @@ def ready_for_proofreading(count: int) -> list:
     made = []
     for card in default_deck()[:count]:
         c = services.take_in_from_card(season, user.point, "5", card.identity, by=user)
-        c = services.record_point_checks(
-            c,
-            version=c.version,
-            documents_received=True,
-            fee_fen=12000,
-            fee_receipt="R1",
-            eligibility="eligible",
-            note="",
-            by=user,
-        )
+        c = point_checks_done(c, user)
         add_photo(c, photo, source=PhotoSource.UPLOAD, by=user)
         type(c).objects.filter(pk=c.pk).update(
             data_saved_at=timezone.now(),

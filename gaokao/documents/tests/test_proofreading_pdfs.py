@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 LONG = "擅长长跑与书法，曾获市级青少年书法比赛二等奖。" * 20  # 500 characters
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def season(db):
     return SeasonFactory()

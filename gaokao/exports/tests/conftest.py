@@ -14,30 +14,9 @@ from gaokao.photos.tests import images
 from gaokao.testing.factories import CandidateFactory, SeasonFactory, staff_for
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def season(db):
     return SeasonFactory()
-
-
-@pytest.fixture
-def city_user(county):
-    return staff_for(county.parent)
-
-
-@pytest.fixture
-def province_user(county):
-    return staff_for(county.parent.parent)
-
-
-@pytest.fixture
-def other_city_user(other_county):
-    return staff_for(other_county.parent)
 
 
 @pytest.fixture

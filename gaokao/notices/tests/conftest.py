@@ -7,12 +7,6 @@ from gaokao.notices import services
 from gaokao.testing.factories import CountyFactory, PointFactory, staff_for
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def city(county):
     return county.parent

@@ -4,12 +4,6 @@ from gaokao.photos.tests import images
 from gaokao.testing.factories import CandidateFactory
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def candidate(point):
     return CandidateFactory(point=point)

@@ -1,13 +1,8 @@
 import pytest
 
-from gaokao.candidates import services as candidates
 from gaokao.candidates.models import EligibilityPath, IdentitySource, ReviewState
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+from gaokao.testing.steps import point_checks_done
 
 
 @pytest.fixture
@@ -37,14 +32,4 @@ def keyed_in(codes, season, point):
 def change(candidate, by):
     """A change to the candidate's record through the point-check service, which moves
     the version on like every service that writes a candidate."""
-    candidate.refresh_from_db()
-    return candidates.record_point_checks(
-        candidate,
-        version=candidate.version,
-        documents_received=True,
-        fee_fen=12000,
-        fee_receipt="R-0001",
-        eligibility="eligible",
-        note="",
-        by=by,
-    )
+    return point_checks_done(candidate, by)

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import translation
 from openpyxl import Workbook
 
-from gaokao.testing.factories import CandidateFactory, SeasonFactory, staff_for
+from gaokao.testing.factories import CandidateFactory, SeasonFactory
 
 TODAY = dt.date(2020, 5, 10)
 
@@ -32,21 +32,6 @@ def clock():
 @pytest.fixture
 def season(county):
     return SeasonFactory(province=county.parent.parent)
-
-
-@pytest.fixture
-def city_user(county):
-    return staff_for(county.parent)
-
-
-@pytest.fixture
-def province_user(county):
-    return staff_for(county.parent.parent)
-
-
-@pytest.fixture
-def other_city_user(other_county):
-    return staff_for(other_county.parent)
 
 
 @pytest.fixture

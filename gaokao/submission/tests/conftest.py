@@ -3,19 +3,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from gaokao.candidates.services import record_point_checks
 from gaokao.comments.models import Comment
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import add_photo
 from gaokao.photos.tests import images
 from gaokao.proofreading.models import Confirmation, Method
 from gaokao.seasons.models import PhaseKind
-from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase, staff_for
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase
+from gaokao.testing.steps import point_checks_done
 
 
 @pytest.fixture(scope="session")
@@ -37,16 +32,6 @@ def season(point, codes):
 
 
 @pytest.fixture
-def city_user(county):
-    return staff_for(county.parent)
-
-
-@pytest.fixture
-def province_user(county):
-    return staff_for(county.parent.parent)
-
-
-@pytest.fixture
 def complete(season, point, point_user, photo):
     """make(track="5"): a candidate with everything a point needs before submitting."""
 
@@ -62,16 +47,7 @@ def complete(season, point, point_user, photo):
             mobile="13812345678",
             **kw,
         )
-        candidate = record_point_checks(
-            candidate,
-            version=candidate.version,
-            documents_received=True,
-            fee_fen=12000,
-            fee_receipt="R1",
-            eligibility="eligible",
-            note="",
-            by=point_user,
-        )
+        candidate = point_checks_done(candidate, point_user)
         add_photo(candidate, photo, source=PhotoSource.UPLOAD, by=point_user)
         Confirmation.objects.create(
             candidate=candidate,
