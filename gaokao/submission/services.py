@@ -124,7 +124,8 @@ def submit(user, pks, *, request=None, at=None) -> Outcome:
         if why:
             outcome.refused[candidate.registration_number] = why
             continue
-        _move(candidate, UP[stage], user, batch)
+        kind = Move.Kind.ACCEPT if role == "province" else Move.Kind.SUBMIT
+        _move(candidate, kind, UP[stage], user, batch)
         outcome.moved.append(candidate)
     _audit(Action.ACCEPTED if role == "province" else Action.SUBMITTED, user, outcome, request)
     return outcome
@@ -148,20 +149,13 @@ def return_down(user, pks, *, reason: str, request=None) -> Outcome:
                 _("not held here (%(stage)s)") % {"stage": Stage(candidate.stage).label}
             ]
             continue
-        _move(candidate, DOWN[stage], user, batch, reason=reason)
+        _move(candidate, Move.Kind.RETURN, DOWN[stage], user, batch, reason=reason)
         outcome.moved.append(candidate)
     _audit(Action.RETURNED, user, outcome, request, reason=reason)
     return outcome
 
 
-def _move(candidate: Candidate, to: str, user, batch, reason: str = "") -> None:
-    kind = (
-        Move.Kind.RETURN
-        if reason
-        else Move.Kind.ACCEPT
-        if to == Stage.ACCEPTED
-        else Move.Kind.SUBMIT
-    )
+def _move(candidate: Candidate, kind: str, to: str, user, batch, reason: str = "") -> None:
     Move.objects.create(
         candidate=candidate,
         kind=kind,
