@@ -116,11 +116,12 @@ def test_o4_address_postcode_and_recipient_are_always_empty(make, city_user):
 
 def test_s9_control_and_format_characters_never_reach_a_cell(make, city_user):
     candidate = make(
-        name="张\u202e三\x00",
+        name="张\u202e三\u2066",  # (NUL is refused by PostgreSQL itself: never stored)
         specialties="篮球\x1b[31m\r\n足球\u200b",
         awards="\tA\x07",
     )
     exported = cells(city_user, candidate)
+    assert services.clean("张三\x00") == "张三"
     assert exported["XM"] == "张三"
     assert exported["KSTC"] == "篮球[31m\n足球"
     assert exported["KSJLHCF"] == "A"
