@@ -42,8 +42,10 @@ def point_user(point):
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Uploaded files (photos, attachments) of each test go to its own folder."""
+    """Uploaded files (photos, attachments) and data files (keys, held uploads) of each
+    test go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path / "data"
     return settings.MEDIA_ROOT
 
 

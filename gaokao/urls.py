@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from gaokao.accounts.admin_site import restrict_admin_to_province
+from gaokao.sync.api import api as sync_api
 
 restrict_admin_to_province(admin.site)
 
@@ -24,7 +25,9 @@ urlpatterns = [
     path("office/exports/", include("gaokao.exports.urls")),
     path("office/sync/", include("gaokao.sync.urls")),
     path("office/bundles/", include("gaokao.bundles.urls")),
+    path("office/paper/", include("gaokao.client.urls")),
     path("ks/", include("gaokao.portal.urls")),
+    path("api/v1/", sync_api.urls),
     path("pay/", include("gaokao.payments.urls")),
     path("sandbox/", include("gaokao.payments.sandbox.urls")),
     path("admin/", admin.site.urls),

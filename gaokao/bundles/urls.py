@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gaokao.bundles import views
 
 app_name = "bundles"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.import_bundle, name="import"),
+    path("confirm/", views.confirm, name="confirm"),
+]

@@ -47,7 +47,7 @@ class Receipt(models.Model):
     gave it: the same id again gets the same answer and changes nothing."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", _("Applied")
+        APPLIED = "applied", _("Applied to the record")
         CONFLICT = "conflict", _("Conflict: waiting for a person")
         REFUSED = "refused", _("Refused")
 

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('candidate_id', models.UUIDField(blank=True, null=True)),
                 ('kind', models.CharField(max_length=16)),
                 ('via', models.CharField(max_length=8)),
-                ('status', models.CharField(choices=[('applied', 'Applied'), ('conflict', 'Conflict: waiting for a person'), ('refused', 'Refused')], max_length=8)),
+                ('status', models.CharField(choices=[('applied', 'Applied to the record'), ('conflict', 'Conflict: waiting for a person'), ('refused', 'Refused')], max_length=8)),
                 ('version', models.PositiveIntegerField(blank=True, null=True)),
                 ('message', models.CharField(blank=True, max_length=300)),
                 ('received_at', models.DateTimeField(auto_now_add=True)),

@@ -1,0 +1,134 @@
+"""Capturing local work on the point client (E4, E5): every save of a candidate or a new
+photo becomes an outbox entry, in the same transaction as the save, so that nothing saved
+locally can miss the outbox and nothing rolled back can reach it.
+
+Connected by ClientConfig.ready in client mode only. Writes that come *from* the server
+(a pull) run inside `from_server()` and queue nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from gaokao.candidates.models import Candidate
+from gaokao.client.fields import values_of
+from gaokao.client.models import Known, Outbox
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def from_server() -> Iterator[None]:
+    """Writes inside this block are the server's own data: they queue nothing."""
+    depth = getattr(_local, "depth", 0)
+    _local.depth = depth + 1
+    try:
+        yield
+    finally:
+        _local.depth = depth
+
+
+def suppressed() -> bool:
+    return getattr(_local, "depth", 0) > 0
+
+
+def pending_change(candidate_id: Any) -> Outbox | None:
+    """The candidate's change that has not left the device yet (the one that coalesces)."""
+    return (
+        Outbox.objects.select_for_update()
+        .filter(
+            kind=Outbox.Kind.CHANGE,
+            candidate_id=candidate_id,
+            state=Outbox.State.PENDING,
+            sent_at__isnull=True,
+        )
+        .first()
+    )
+
+
+def candidate_changed(candidate_id: Any) -> Outbox | None:
+    """Queue (or update) the candidate's pending change from its values now. Returns the
+    entry, or None when the values are what the server last confirmed and nothing waits."""
+    if suppressed():
+        return None
+    with transaction.atomic():
+        # Read back from the database: the instance saved may hold F() expressions.
+        candidate = Candidate.objects.get(pk=candidate_id)
+        values = values_of(candidate)
+        known = Known.objects.filter(candidate_id=candidate.pk).first()
+        entry = pending_change(candidate.pk)
+        in_flight = Outbox.objects.filter(
+            kind=Outbox.Kind.CHANGE,
+            candidate_id=candidate.pk,
+            state=Outbox.State.PENDING,
+            sent_at__isnull=False,
+        ).exists()
+        if known is not None and known.fields == values and not in_flight:
+            # Back to what the server has: nothing to send (a save of other columns, such
+            # as the login card's password, or an edit undone before it was sent).
+            if entry is not None:
+                entry.delete()
+            return None
+        payload = {
+            "kind": "update" if known is not None else "create",
+            "base_version": known.version if known is not None else None,
+            "fields": values,
+        }
+        if entry is None:
+            entry = Outbox(id=uuid.uuid4(), kind=Outbox.Kind.CHANGE, candidate_id=candidate.pk)
+        entry.payload = payload
+        entry.save()
+        return entry
+
+
+def photo_added(photo: Any) -> Outbox | None:
+    """Queue a new photo for upload; its bytes are read from the file at upload time."""
+    if suppressed():
+        return None
+    entry, _created = Outbox.objects.get_or_create(
+        id=photo.pk,
+        defaults={
+            "kind": Outbox.Kind.PHOTO,
+            "candidate_id": photo.candidate_id,
+            "payload": {
+                "photo": str(photo.pk),
+                "candidate": str(photo.candidate_id),
+                "sha256": photo.original_sha256,
+                "size": photo.original_bytes,
+            },
+        },
+    )
+    return entry
+
+
+def _on_candidate_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw:  # fixtures
+        return
+    candidate_changed(instance.pk)
+
+
+def _on_photo_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if raw or not created:
+        return
+    photo_added(instance)
+
+
+def connect() -> None:
+    from gaokao.photos.models import CandidatePhoto
+
+    post_save.connect(_on_candidate_saved, sender=Candidate, dispatch_uid="client-candidate")
+    post_save.connect(_on_photo_saved, sender=CandidatePhoto, dispatch_uid="client-photo")
+
+
+def disconnect() -> None:
+    from gaokao.photos.models import CandidatePhoto
+
+    post_save.disconnect(sender=Candidate, dispatch_uid="client-candidate")
+    post_save.disconnect(sender=CandidatePhoto, dispatch_uid="client-photo")

@@ -1,0 +1,278 @@
+"""Writing what the server sends into the point client's own database: the configuration
+(the point, its county, the season and its windows, number ranges, code tables) and
+snapshots of the point's candidates. Nothing written here is queued for the server, and a
+snapshot never overwrites a candidate whose local change has not been acknowledged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
+from gaokao.client.capture import from_server
+from gaokao.client.fields import ROW_FIELDS, SYNC_FIELDS, from_json
+from gaokao.client.models import ClientState, Known, Outbox
+from gaokao.codes.models import Code, Table
+from gaokao.numbering.models import NumberRange
+from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.seasons.models import Phase, Season
+
+
+class BadConfig(Exception):
+    """The server's configuration lacks something the client cannot work without."""
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(config, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+# ── configuration ─────────────────────────────────────────────────────────────────────
+
+
+def _text(value: Any, default: str = "") -> str:
+    return str(value) if value not in (None, "") else default
+
+
+def _region(code: str, level: str, parent: Region | None, name: str = "") -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        return Region.objects.create(code=code, level=level, parent=parent, name=name or code)
+    if name and region.name != name:
+        region.name = name
+        region.save(update_fields=["name"])
+    return region
+
+
+def apply_config(config: dict[str, Any], state: ClientState) -> RegistrationPoint:
+    """The point, its county and the season as the server has them (idempotent)."""
+    point_cfg = config.get("point") or {}
+    county_cfg = point_cfg.get("county") if isinstance(point_cfg.get("county"), dict) else {}
+    point_code = _text(point_cfg.get("code"), state.point_code)
+    county_code = _text(
+        county_cfg.get("code") or point_cfg.get("county_code") or point_cfg.get("county")
+    )
+    if len(point_code) != 7 or len(county_code) != 6 or not county_code.isdigit():
+        raise BadConfig(f"point {point_code!r} / county {county_code!r}")
+    province = _region(
+        county_code[:2] + "0000",
+        Region.Level.PROVINCE,
+        None,
+        _text(county_cfg.get("province_name") or point_cfg.get("province_name")),
+    )
+    city = _region(
+        county_code[:4] + "00",
+        Region.Level.CITY,
+        province,
+        _text(county_cfg.get("city_name") or point_cfg.get("city_name")),
+    )
+    county = _region(
+        county_code,
+        Region.Level.COUNTY,
+        city,
+        _text(county_cfg.get("name") or point_cfg.get("county_name")),
+    )
+    # The point's code begins with its county's city-county code (市县码).
+    registration_code = _text(
+        county_cfg.get("registration_code") or point_cfg.get("registration_code"), point_code[:4]
+    )
+    if county.registration_code != registration_code:
+        county.registration_code = registration_code
+        county.save(update_fields=["registration_code"])
+    point, _created = RegistrationPoint.objects.update_or_create(
+        code=point_code,
+        defaults={"county": county, "name": _text(point_cfg.get("name"), point_code)},
+    )
+    if config.get("codes"):
+        apply_codes(config["codes"])
+    season_cfg = config.get("season")
+    if season_cfg:
+        season = apply_season(season_cfg, province)
+        apply_ranges(config.get("number_ranges") or config.get("ranges") or [], season, point)
+    key = config.get("bundle_public_key") or config.get("server_public_key")
+    if key:
+        state.bundle_public_key = str(key)
+    return point
+
+
+def apply_codes(rows: list[dict[str, Any]]) -> None:
+    existing = {(c.table, c.code): c for c in Code.objects.all()}
+    new, changed = [], []
+    for n, row in enumerate(rows):
+        table, code = _text(row.get("table")), _text(row.get("code"))
+        if table not in Table.values or not code:
+            continue
+        values = {
+            "name": _text(row.get("name"), code)[:60],
+            "attrs": row.get("attrs") or {},
+            "is_active": bool(row.get("is_active", True)),
+            "sort_order": int(row.get("sort_order", n)),
+        }
+        current = existing.get((table, code))
+        if current is None:
+            new.append(Code(table=table, code=code, **values))
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            changed.append(current)
+    Code.objects.bulk_create(new, batch_size=500)
+    Code.objects.bulk_update(changed, ["name", "attrs", "is_active", "sort_order"], batch_size=500)
+
+
+def _instant(value: Any) -> dt.datetime:
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise BadConfig(f"not a date and time: {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def apply_season(cfg: dict[str, Any], province: Region) -> Season:
+    season_id = int(cfg["id"])
+    Season.objects.exclude(pk=season_id).filter(is_current=True).update(is_current=False)
+    season, _created = Season.objects.update_or_create(
+        pk=season_id,
+        defaults={
+            "province": province,
+            "year": int(cfg.get("year") or timezone.localdate().year),
+            "name": _text(cfg.get("name"), str(season_id))[:100],
+            "is_current": True,
+        },
+    )
+    kinds = []
+    for phase in cfg.get("phases") or []:
+        kind = _text(phase.get("kind"))
+        starts = phase.get("starts_at", phase.get("starts"))
+        ends = phase.get("ends_at", phase.get("ends"))
+        if not kind or starts is None or ends is None:
+            continue
+        kinds.append(kind)
+        Phase.objects.update_or_create(
+            season=season,
+            kind=kind,
+            defaults={"starts_at": _instant(starts), "ends_at": _instant(ends)},
+        )
+    season.phases.exclude(kind__in=kinds).delete()
+    return season
+
+
+def _serial(value: Any) -> int | None:
+    text = str(value)
+    if text.isdigit():
+        return int(text[-4:]) if len(text) == 8 else int(text)
+    return None
+
+
+def apply_ranges(rows: list[dict[str, Any]], season: Season, point: RegistrationPoint) -> None:
+    """The point's ranges. The next serial is the later of the server's and this client's
+    own: numbers issued offline and not yet synced are never handed out twice."""
+    for row in rows:
+        track_code = _text(row.get("track") or row.get("subject_track") or row.get("track_code"))
+        track = Code.objects.filter(table=Table.SUBJECT_TRACK, code=track_code).first()
+        first, last = int(row["first"]), int(row["last"])
+        if track is None:
+            continue
+        used = row.get("used", row.get("used_numbers"))
+        if row.get("next_serial") is not None:
+            server_next = int(row["next_serial"])
+        elif isinstance(used, list):
+            serials = [s for s in (_serial(u) for u in used) if s is not None]
+            server_next = max(serials, default=first - 1) + 1
+        elif isinstance(used, int):
+            server_next = first + used
+        else:
+            server_next = first
+        local = NumberRange.objects.filter(
+            season=season, point=point, subject_track=track, first=first
+        ).first()
+        taken = (
+            Candidate.objects.filter(season=season, point=point, subject_track=track_code)
+            .exclude(registration_number=None)
+            .values_list("registration_number", flat=True)
+        )
+        local_serials = [s for s in (_serial(n) for n in taken) if s and first <= s <= last]
+        next_serial = max(server_next, max(local_serials, default=first - 1) + 1)
+        if local is not None:
+            next_serial = max(next_serial, local.next_serial)
+        next_serial = min(max(next_serial, first), last + 1)
+        NumberRange.objects.update_or_create(
+            season=season,
+            point=point,
+            subject_track=track,
+            first=first,
+            defaults={"last": last, "next_serial": next_serial},
+        )
+
+
+# ── candidates ────────────────────────────────────────────────────────────────────────
+
+
+def has_unacknowledged_change(candidate_id: Any) -> bool:
+    return Outbox.objects.filter(
+        kind=Outbox.Kind.CHANGE, candidate_id=candidate_id, state=Outbox.State.PENDING
+    ).exists()
+
+
+def apply_snapshot(snapshot: dict[str, Any], season: Season, point: RegistrationPoint) -> str:
+    """Write one candidate as the server has it: "written", "kept" (a local change waits)
+    or "skipped" (it clashes with a local record; the sync of that record will say why)."""
+    candidate_id = uuid.UUID(str(snapshot["id"]))
+    if has_unacknowledged_change(candidate_id):
+        return "kept"
+    source = snapshot.get("fields") if isinstance(snapshot.get("fields"), dict) else snapshot
+    synced = {name: source[name] for name in SYNC_FIELDS if name in source}
+    values = {name: from_json(name, v) for name, v in synced.items() if name not in ROW_FIELDS}
+    version = int(snapshot.get("version") or 1)
+    if snapshot.get("stage"):
+        values["stage"] = snapshot["stage"]
+    try:
+        with from_server(), transaction.atomic():
+            if Candidate.objects.filter(pk=candidate_id).exists():
+                Candidate.objects.filter(pk=candidate_id).update(
+                    **values, version=version, updated_at=timezone.now()
+                )
+            else:
+                Candidate(
+                    id=candidate_id,
+                    season=season,
+                    point=point,
+                    number_range=_range_of(season, point, values),
+                    version=version,
+                    **values,
+                ).save(force_insert=True)
+            for name in ROW_FIELDS & set(synced):
+                _replace_rows(candidate_id, name, synced[name] or [])
+            Known.objects.update_or_create(
+                candidate_id=candidate_id, defaults={"version": version, "fields": synced}
+            )
+    except IntegrityError:
+        return "skipped"
+    return "written"
+
+
+def _range_of(season, point, values) -> NumberRange | None:
+    serial = _serial(values.get("registration_number") or "")
+    if serial is None:
+        return None
+    return NumberRange.objects.filter(
+        season=season,
+        point=point,
+        subject_track__code=values.get("subject_track"),
+        first__lte=serial,
+        last__gte=serial,
+    ).first()
+
+
+def _replace_rows(candidate_id, name: str, rows: list[dict[str, Any]]) -> None:
+    model = ResumeEntry if name == "resume" else FamilyMember
+    model.objects.filter(candidate_id=candidate_id).delete()
+    model.objects.bulk_create(
+        model(candidate_id=candidate_id, order=n, **row) for n, row in enumerate(rows)
+    )

@@ -1,0 +1,580 @@
+"""One sync of the point client with the central server (R4, E5): push the outbox, upload
+photos, pull what changed.
+
+The rules that keep work from being lost or applied twice:
+
+- an outbox entry is removed only when the server's answer names its id; a change the
+  server refused or found in conflict stays, marked as needing attention, with the
+  server's message;
+- before a change leaves the device it is frozen (`sent_at`): sending it again after a cut
+  sends the same id, which the server answers as a duplicate without applying it again;
+- a candidate has at most one change on the wire at a time; its next change is based on
+  the version the server gave in answer to the previous one;
+- any HTTP failure (refused or reset connection, timeout, a 5xx answer) stops the sync and
+  leaves everything where it was, to be sent again next time.
+
+HTTP goes through a Transport (gaokao.payments.gateways.base), so tests route the same
+requests to the Django test client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import http.client
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaokao.client.fields import SYNC_FIELDS, UPDATE_FIELDS
+from gaokao.client.local import BadConfig, apply_config, apply_snapshot, config_digest
+from gaokao.client.models import ClientState, Known, Outbox
+from gaokao.payments.gateways.base import GatewayError, Transport, urllib_transport
+from gaokao.seasons.models import Season
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/api/v1"
+BATCH = 200  # changes per push
+CHUNK = 256 * 1024  # bytes per photo piece
+MAX_PULL_PAGES = 10_000
+STATUSES = ("applied", "duplicate", "conflict", "refused")
+
+
+class SyncError(Exception):
+    """The sync stopped: the server could not be reached or refused the device. Nothing in
+    the outbox was lost; `message` is for people."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotEnrolled(SyncError):
+    pass
+
+
+def require_state() -> ClientState:
+    state = ClientState.load()
+    if state is None:
+        raise NotEnrolled(
+            _("This point client is not enrolled yet: run gaokao client enrol first.")
+        )
+    return state
+
+
+def api_base(server_url: str) -> str:
+    base = server_url.rstrip("/")
+    return base if base.endswith(API_PATH) else base + API_PATH
+
+
+# ── HTTP ──────────────────────────────────────────────────────────────────────────────
+
+
+class Api:
+    """The sync API as the client calls it: JSON in and out, the device's bearer token."""
+
+    def __init__(self, server_url: str, token: str = "", transport: Transport | None = None):
+        self.base, self.token = api_base(server_url), token
+        # Looked up when called, so that a test (or the demo) can route every call.
+        self.transport = transport or urllib_transport
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        device_refused: bool = True,
+    ) -> tuple[int, dict[str, Any]]:
+        """(status, JSON object) for any answer below 500; SyncError otherwise, and for
+        401/403 (`device_refused`: the token is not, or no longer, accepted)."""
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Device {self.token}"
+        if payload is not None:
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if body is not None:
+            headers["Content-Type"] = content_type
+        try:
+            status, _headers, raw = self.transport(method, self.base + path, headers, body or b"")
+        except (GatewayError, http.client.HTTPException) as e:
+            # HTTPException: an answer cut short (IncompleteRead, BadStatusLine), which the
+            # standard library does not count among network errors.
+            raise SyncError(
+                _("The server cannot be reached: %(error)s") % {"error": e or type(e).__name__}
+            ) from e
+        if status >= 500:
+            raise SyncError(
+                _("The server answered with an error (HTTP %(status)d); try again later.")
+                % {"status": status}
+            )
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict):
+            if status < 300:
+                # Every answer of the API is a JSON object: anything else is an answer cut
+                # short on the way (the standard library may take half a header for all).
+                raise SyncError(_("The server's answer was cut short or unreadable."))
+            data = {}
+        if device_refused and status in (401, 403):
+            raise SyncError(
+                _("The server refused this point client (%(detail)s). Ask the county office.")
+                % {"detail": detail(data, status)}
+            )
+        return status, data
+
+
+def detail(data: Mapping[str, Any], status: int) -> str:
+    text = data.get("detail") or data.get("message")
+    if isinstance(text, list):  # validation errors
+        text = "; ".join(str(item.get("msg", item)) for item in text if item)
+    return str(text or f"HTTP {status}")[:400]
+
+
+def _expect_ok(status: int, data: dict[str, Any], what: str) -> dict[str, Any]:
+    if status != 200:
+        raise SyncError(
+            _("The server refused %(what)s: %(detail)s")
+            % {"what": what, "detail": detail(data, status)}
+        )
+    return data
+
+
+# ── changes ───────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Basis:
+    """What the server has (or will have) of a candidate: a change is based on it."""
+
+    version: int
+    fields: dict[str, Any]
+
+
+def basis_of(candidate_id: Any) -> Basis | None:
+    known = Known.objects.filter(candidate_id=candidate_id).first()
+    return Basis(known.version, dict(known.fields)) if known else None
+
+
+def finalize(entry: Outbox, basis: Basis | None) -> dict[str, Any] | None:
+    """Freeze the entry as the change the server receives (kind, base version, the fields
+    that differ from `basis`), or delete it and return None when nothing differs. Frozen
+    entries are returned as they are."""
+    if entry.sent_at is not None:
+        return entry.payload
+    values = entry.payload.get("fields", {})
+    if basis is None:
+        kind, base = "create", None
+        fields = {name: values[name] for name in SYNC_FIELDS if name in values}
+    else:
+        kind, base = "update", basis.version
+        fields = {
+            name: values[name]
+            for name in UPDATE_FIELDS
+            if name in values and basis.fields.get(name, _MISSING) != values[name]
+        }
+        if not fields:
+            entry.delete()
+            return None
+    entry.payload = {
+        "id": str(entry.id),
+        "kind": kind,
+        "candidate": str(entry.candidate_id),
+        "base_version": base,
+        "fields": fields,
+    }
+    entry.sent_at = timezone.now()
+    entry.save(update_fields=["payload", "sent_at"])
+    return entry.payload
+
+
+_MISSING = object()
+
+
+def predicted(basis: Basis | None, change: dict[str, Any]) -> Basis:
+    """What the server will have once `change` is applied: versions grow by one per
+    change, and a new candidate starts at 1."""
+    if change["kind"] == "create":
+        return Basis(1, dict(change["fields"]))
+    version = (change.get("base_version") or (basis.version if basis else 0)) + 1
+    return Basis(version, {**(basis.fields if basis else {}), **change["fields"]})
+
+
+def next_batch() -> list[Outbox]:
+    """The oldest pending change of each candidate, at most BATCH of them."""
+    batch, seen = [], set()
+    pending = Outbox.objects.filter(kind=Outbox.Kind.CHANGE, state=Outbox.State.PENDING)
+    for entry in pending.order_by("created_at", "id").iterator():
+        if entry.candidate_id in seen:
+            continue
+        seen.add(entry.candidate_id)
+        batch.append(entry)
+        if len(batch) == BATCH:
+            break
+    return batch
+
+
+@dataclass
+class Report:
+    """What one sync did."""
+
+    ok: bool = True
+    error: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def summary(self) -> str:
+        if not self.ok:
+            return self.error
+        c = self.counts
+        return _(
+            "%(applied)d changes applied, %(attention)d need attention, %(photos)d photos"
+            " uploaded, %(pulled)d candidates received."
+        ) % {
+            "applied": c.get("applied", 0),
+            "attention": c.get("conflict", 0) + c.get("refused", 0),
+            "photos": c.get("photos", 0),
+            "pulled": c.get("pulled", 0),
+        }
+
+
+def push(api: Api, report: Report) -> None:
+    """Send the outbox's changes in order until none is left to send."""
+    while True:
+        with transaction.atomic():
+            changes, entries = [], {}
+            for entry in next_batch():
+                change = finalize(entry, basis_of(entry.candidate_id))
+                if change is not None:
+                    changes.append(change)
+                    entries[change["id"]] = entry
+        if not changes:
+            return
+        Outbox.objects.filter(pk__in=[e.pk for e in entries.values()]).update(attempts=_plus_one())
+        try:
+            status, data = api.call("POST", "/push", {"changes": changes})
+            data = _expect_ok(status, data, _("the changes"))
+        except SyncError as error:
+            Outbox.objects.filter(pk__in=[e.pk for e in entries.values()]).update(
+                last_error=error.message[:500]
+            )
+            raise
+        results = data.get("results")
+        answered = 0
+        for result in results if isinstance(results, list) else []:
+            entry = entries.get(str(result.get("id"))) if isinstance(result, dict) else None
+            if entry is not None:
+                record_result(entry, result, report)
+                answered += 1
+        if answered == 0:
+            raise SyncError(_("The server's answer did not name any of the changes sent."))
+
+
+def _plus_one() -> F:
+    return F("attempts") + 1
+
+
+def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None:
+    """The server's answer to one change: applied (or a duplicate of an applied one) → the
+    entry goes and the server's version is remembered; refused or in conflict → it stays,
+    needing attention, with the server's message."""
+    status = result.get("status")
+    if status not in STATUSES:
+        return
+    outcome = status
+    if status == "duplicate":
+        # The server answers a duplicate with what it answered the first time.
+        report.add("duplicate")
+        outcome = result.get("original_status") or ""
+        if outcome not in ("applied", "conflict", "refused"):
+            outcome = "applied" if result.get("version") is not None else "refused"
+            if result.get("conflict"):
+                outcome = "conflict"
+    report.add(outcome)
+    with transaction.atomic():
+        if outcome == "applied":
+            version = result.get("version")
+            if version is not None:
+                known = Known.objects.filter(candidate_id=entry.candidate_id).first()
+                fields = {**(known.fields if known else {}), **entry.payload.get("fields", {})}
+                Known.objects.update_or_create(
+                    candidate_id=entry.candidate_id,
+                    defaults={"version": int(version), "fields": fields},
+                )
+            entry.delete()
+            return
+        entry.state, entry.answer = Outbox.State.ATTENTION, outcome
+        entry.last_error = str(result.get("message") or _("Refused by the server."))[:500]
+        if outcome == "conflict":
+            entry.last_error = _(
+                "Conflict: someone changed this candidate on the server meanwhile. The county"
+                " or the point decides in the office web (sync conflicts). %(message)s"
+            ) % {"message": result.get("message") or ""}
+            entry.last_error = entry.last_error.strip()[:500]
+        entry.answered_at = timezone.now()
+        entry.save(update_fields=["state", "answer", "last_error", "answered_at"])
+        # The local record still shows what the server did not take: pull the point's
+        # candidates again from the start, so that it shows the server's record (the
+        # point's values stay in this entry, and on the server in the conflict).
+        ClientState.objects.filter(pk=1).update(cursor="")
+
+
+# ── photos ────────────────────────────────────────────────────────────────────────────
+
+
+def photo_bytes(entry: Outbox) -> bytes | None:
+    """The photo's file as it was taken, or None if it is gone or changed."""
+    from gaokao.photos.models import CandidatePhoto
+
+    photo = CandidatePhoto.objects.filter(pk=entry.id).first()
+    if photo is None:
+        return None
+    try:
+        with photo.original.open("rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != entry.payload.get("sha256"):
+        return None
+    return data
+
+
+def upload_photos(api: Api, report: Report) -> None:
+    pending = Outbox.objects.filter(kind=Outbox.Kind.PHOTO, state=Outbox.State.PENDING)
+    for entry in pending.order_by("created_at", "id"):
+        if Outbox.objects.filter(
+            kind=Outbox.Kind.CHANGE, candidate_id=entry.candidate_id, state=Outbox.State.PENDING
+        ).exists():
+            continue  # the candidate itself is not on the server yet
+        if upload_photo(api, entry):
+            report.add("photos")
+
+
+def upload_photo(api: Api, entry: Outbox) -> bool:
+    """Send one photo from where the server has got to. True once the server has it all."""
+    path = f"/photos/{entry.id}"
+    Outbox.objects.filter(pk=entry.pk).update(attempts=_plus_one(), sent_at=timezone.now())
+    status, data = api.call("GET", path)
+    if status == 404:
+        status, data = api.call(
+            "POST",
+            path,
+            {
+                "candidate": entry.payload["candidate"],
+                "size": entry.payload["size"],
+                "sha256": entry.payload["sha256"],
+            },
+        )
+    if status not in (200, 201):
+        _photo_error(entry, detail(data, status))
+        return False
+    if data.get("complete"):
+        entry.delete()
+        return True
+    content = photo_bytes(entry)
+    if content is None:
+        entry.state = Outbox.State.ATTENTION
+        _photo_error(entry, _("The photo's file on this PC is missing or changed."))
+        return False
+    received = _offset(data)
+    for _attempt in range(len(content) // CHUNK + 10):
+        if received >= len(content):
+            break
+        chunk = content[received : received + CHUNK]
+        status, data = api.call(
+            "PUT", f"{path}?offset={received}", body=chunk, content_type="application/octet-stream"
+        )
+        if status == 409 and "received" in data:  # the server has a different offset
+            received = _offset(data)
+            continue
+        if status != 200:
+            _photo_error(entry, detail(data, status))
+            return False
+        received = _offset(data)
+        if data.get("complete"):
+            break
+    else:
+        _photo_error(entry, _("The upload did not advance."))
+        return False
+    if not data.get("complete"):
+        status, data = api.call("GET", path)
+        if status != 200 or not data.get("complete"):
+            _photo_error(entry, detail(data, status))
+            return False
+    entry.delete()
+    return True
+
+
+def _offset(data: dict[str, Any]) -> int:
+    try:
+        return max(0, int(data.get("received", 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _photo_error(entry: Outbox, message: str) -> None:
+    entry.last_error = str(message)[:500]
+    entry.save(update_fields=["state", "last_error"])
+
+
+# ── pull ──────────────────────────────────────────────────────────────────────────────
+
+
+def pull(api: Api, state: ClientState, report: Report) -> None:
+    """Fetch configuration and changed candidates until the cursor stops moving."""
+    for _page in range(MAX_PULL_PAGES):
+        status, data = api.call("GET", "/pull?cursor=" + quote(state.cursor or "", safe=""))
+        data = _expect_ok(status, data, _("the pull"))
+        cursor = str(data.get("cursor") or "")
+        with transaction.atomic():
+            config = data.get("config")
+            point = None
+            if isinstance(config, dict) and config:
+                digest = config_digest(config)
+                if digest != state.config_sha256:
+                    try:
+                        point = apply_config(config, state)
+                    except (BadConfig, KeyError, TypeError, ValueError) as e:
+                        raise SyncError(
+                            _("The server's configuration cannot be used: %(error)s") % {"error": e}
+                        ) from e
+                    state.config_sha256 = digest
+            point = point or _local_point(state)
+            season = Season.objects.filter(is_current=True).first()
+            candidates = data.get("candidates") or []
+            if candidates and (point is None or season is None):
+                raise SyncError(_("The server sent candidates before its configuration."))
+            for snapshot in candidates:
+                if isinstance(snapshot, dict) and snapshot.get("id"):
+                    outcome = apply_snapshot(snapshot, season, point)
+                    report.add("pulled" if outcome == "written" else outcome)
+            moved = cursor != (state.cursor or "")
+            state.cursor = cursor
+            state.save()
+            _create_local_account(state)
+        if data.get("more") is False or not moved or not candidates:
+            return
+    raise SyncError(_("The server kept sending more; the pull stops here."))
+
+
+def _local_point(state: ClientState):
+    from gaokao.regions.models import RegistrationPoint
+
+    return RegistrationPoint.objects.filter(code=state.point_code).first()
+
+
+def _create_local_account(state: ClientState) -> None:
+    """The account made at enrolment, once the point is known locally."""
+    from gaokao.accounts.models import Role, StaffUser
+
+    account = state.local_account
+    point = _local_point(state)
+    if not account or point is None:
+        return
+    user = StaffUser.objects.filter(username__iexact=account["username"]).first()
+    if user is None:
+        user = StaffUser(username=account["username"], role=Role.POINT, point=point)
+    user.role, user.point, user.region = Role.POINT, point, None
+    user.password = account["password_hash"]
+    user.totp_secret, user.totp_last_step = account["totp_secret"], None
+    user.real_name = account.get("real_name", "")[:50]
+    user.real_name_verified_at = user.real_name_verified_at or timezone.now()
+    user.is_active = True
+    user.save()
+    state.local_account = {}
+    state.save(update_fields=["local_account"])
+
+
+# ── one sync ──────────────────────────────────────────────────────────────────────────
+
+
+def sync_once(transport: Transport | None = None) -> Report:
+    """Push, upload photos, pull. Never raises for network trouble: the report says."""
+    state = require_state()
+    api = Api(state.server_url, state.token, transport)
+    report = Report()
+    try:
+        push(api, report)
+        upload_photos(api, report)
+        pull(api, ClientState.load(), report)  # the push may have reset the cursor
+    except SyncError as e:
+        report.ok, report.error = False, e.message
+        log.warning("sync failed: %s", e.message)
+    state = ClientState.load()
+    now = timezone.now()
+    state.last_sync_at, state.last_sync_ok = now, report.ok
+    state.last_sync_result = report.summary()[:500]
+    if report.ok:
+        state.last_success_at = now
+    state.save(
+        update_fields=["last_sync_at", "last_sync_ok", "last_sync_result", "last_success_at"]
+    )
+    return report
+
+
+# ── what the status shows ─────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Status:
+    state: ClientState | None
+    pending_changes: int
+    pending_photos: int
+    in_flight: int
+    attention: list[Outbox]
+    oldest_pending: dt.datetime | None
+
+
+def status() -> Status:
+    pending = Outbox.objects.filter(state=Outbox.State.PENDING)
+    oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
+    attention = Outbox.objects.filter(state=Outbox.State.ATTENTION) | pending.exclude(
+        last_error=""
+    ).filter(kind=Outbox.Kind.PHOTO)
+    return Status(
+        state=ClientState.load(),
+        pending_changes=pending.filter(kind=Outbox.Kind.CHANGE).count(),
+        pending_photos=pending.filter(kind=Outbox.Kind.PHOTO).count(),
+        in_flight=pending.filter(sent_at__isnull=False, kind=Outbox.Kind.CHANGE).count(),
+        attention=list(attention.order_by("created_at")),
+        oldest_pending=oldest,
+    )
+
+
+def run_loop(every: float, stop, on_report=None, transport: Transport | None = None) -> None:
+    """Sync every `every` seconds until `stop` (a threading.Event) is set. A failed sync
+    is tried again after a shorter wait, so work goes out soon after the network returns."""
+    from django.db import close_old_connections, connection
+
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            report = sync_once(transport)
+        except NotEnrolled as e:
+            report = Report(ok=False, error=e.message)
+        except Exception:  # the loop must outlive one bad sync; it is logged
+            log.exception("sync failed unexpectedly")
+            report = Report(ok=False, error="unexpected error; see the log")
+        finally:
+            connection.close()
+        if on_report is not None:
+            on_report(report)
+        stop.wait(every if report.ok else min(every, RETRY_SECONDS))
+
+
+RETRY_SECONDS = 15

@@ -1,0 +1,184 @@
+"""A county whose point has a number range and an enrolled client, inside the main
+registration window, and transports that carry the client's HTTP to the real sync API
+through Django's test client (in this process, on the test database).
+
+In these tests the point client and the server share one database, so a candidate the
+"client" saves is already on the "server". The tests are built around that: a create is
+queued as an outbox entry for a candidate only the server will make, and an update is
+saved locally without moving the version, as the server's copy of it would be. The test
+with real processes (test_network_faults.py) keeps the two databases apart.
+"""
+
+import datetime as dt
+import secrets
+import uuid
+
+import pytest
+import time_machine
+from django.utils import translation
+
+from gaokao.client import capture
+from gaokao.client.models import ClientState, Known, Outbox
+from gaokao.codes.models import Code, Table
+from gaokao.numbering.models import NumberRange, registration_number
+from gaokao.payments.gateways.base import GatewayError
+from gaokao.payments.testing import client_transport
+from gaokao.seasons.models import PhaseKind
+from gaokao.sync import services as sync_services
+from gaokao.sync.models import Device
+from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase, resident_id
+
+NOW = dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+SERVER = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture(autouse=True)
+def test_urls(settings):
+    settings.ROOT_URLCONF = "gaokao.client.tests.urls"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in their source language, whatever the catalog holds."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW):
+        yield
+
+
+@pytest.fixture
+def season(county, codes):
+    season = SeasonFactory(province=county.parent.parent)
+    add_phase(season, PhaseKind.MAIN, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8))
+    return season
+
+
+@pytest.fixture
+def number_range(season, point):
+    track = Code.objects.get(table=Table.SUBJECT_TRACK, code="5")
+    return NumberRange.objects.create(
+        season=season, point=point, subject_track=track, first=1, last=100, next_serial=51
+    )
+
+
+@pytest.fixture
+def client_mode(settings):
+    """GAOKAO_MODE=client: local saves are queued for the server."""
+    settings.GAOKAO_MODE = "client"
+    capture.connect()
+    yield
+    capture.disconnect()
+
+
+@pytest.fixture
+def token():
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def device(point, point_user, token):
+    return Device.objects.create(
+        point=point,
+        name="报名点电脑1",
+        public_key="A" * 43 + "=",
+        token_hash=sync_services.token_hash(token),
+        enrolled_by=point_user,
+    )
+
+
+@pytest.fixture
+def enrolled(device, token, point):
+    return ClientState.objects.create(
+        pk=1, server_url=SERVER, device_id=device.pk, token=token, point_code=point.code
+    )
+
+
+def server(method, url, headers, body):
+    """The real sync API, in process. What the server writes is the server's own data,
+    not the client's local work, so it is not captured."""
+    with capture.from_server():
+        return client_transport(method, url, headers, body)
+
+
+class Recorder:
+    """A transport that records the calls and can fail some: `fail(n, before=...)`
+    makes call number n (1-based) raise GatewayError before it reaches the server, or
+    after the server handled it (the answer is lost), or answer 502."""
+
+    def __init__(self, inner=server):
+        self.inner, self.calls, self.failures = inner, [], {}
+
+    def fail(self, n: int, how: str = "after") -> "Recorder":
+        self.failures[n] = how
+        return self
+
+    def __call__(self, method, url, headers, body):
+        self.calls.append((method, url.split("/api/v1", 1)[-1], body))
+        how = self.failures.get(len(self.calls))
+        if how == "before":
+            raise GatewayError("connection refused")
+        if how == "502":
+            return 502, {}, b"<html>Bad Gateway</html>"
+        answer = self.inner(method, url, headers, body)
+        if how == "after":
+            raise GatewayError("connection reset by peer")
+        return answer
+
+
+def create_entry(point, n: int, **fields) -> Outbox:
+    """An outbox entry creating the n-th candidate with the point's n-th number (track
+    5), as capture makes it for a candidate taken in on the client."""
+    values = {
+        "document_type": "1",
+        "name": f"客户端考生{n}",
+        "sex": "1",
+        "ethnicity": "01",
+        "birth_date": "2002-03-15",
+        "id_number": resident_id(2 * n + 1, birth="20020315"),
+        "identity_source": "reader",
+        "eligibility_path": "normal",
+        "subject_track": "5",
+        "registration_number": registration_number(point.county.registration_code, n),
+        "documents_received": True,
+        "fee_fen": 4000,
+        "fee_receipt": f"R-{n:04d}",
+        "eligibility": "eligible",
+        "eligibility_note": "",
+        "keyed_from_paper": False,
+    } | fields
+    return Outbox.objects.create(
+        id=uuid.uuid4(),
+        kind=Outbox.Kind.CHANGE,
+        candidate_id=uuid.uuid4(),
+        payload={"kind": "create", "base_version": None, "fields": values},
+    )
+
+
+def synced_candidate(season, point, **kwargs):
+    """A candidate the server has and this client knows at its current version."""
+    from gaokao.client.fields import values_of
+
+    with capture.from_server():
+        candidate = CandidateFactory(season=season, point=point, **kwargs)
+    Known.objects.create(
+        candidate_id=candidate.pk, version=candidate.version, fields=values_of(candidate)
+    )
+    return candidate
+
+
+def edit_locally(candidate, **values):
+    """A local save that leaves the shared row's version where the server has it."""
+    for name, value in values.items():
+        setattr(candidate, name, value)
+    candidate.save()
+    return candidate

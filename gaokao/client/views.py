@@ -1,0 +1,160 @@
+"""Pages of the point client's work: keying in paper draft forms (E4, E5) and the outbox
+with what needs attention. Thin: each view calls gaokao.client.services."""
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gaokao.accounts.jurisdiction import get_visible_or_404
+from gaokao.accounts.models import Role
+from gaokao.candidates.models import Candidate
+from gaokao.candidates.services import IntakeRefused
+from gaokao.client import services
+from gaokao.client.models import Outbox
+from gaokao.client.sync import status as sync_status
+from gaokao.office.access import roles_required
+from gaokao.portal.forms import CandidateDataForm, FamilyFormSet, ResumeFormSet
+from gaokao.portal.services import DATA_FIELDS, may_change_data, saved_rows
+from gaokao.portal.views import _identity
+
+points_only = roles_required(Role.POINT)
+
+
+def _rows(formset) -> list[dict]:
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data]
+
+
+@points_only
+def paper(request, pk):
+    """The candidate's own data keyed in by point staff from a paper draft form."""
+    candidate = get_visible_or_404(
+        Candidate.objects.select_related("point__county", "season"), request.user, pk=pk
+    )
+    open_now = may_change_data(candidate)
+    posted = request.method == "POST" and open_now
+    initial = {name: getattr(candidate, name) for name in DATA_FIELDS}
+    initial["version"] = candidate.version
+    resume, family = saved_rows(candidate)
+    form = CandidateDataForm(
+        request.POST if posted else None,
+        initial=initial,
+        county=candidate.point.county,
+        read_only=not open_now,
+    )
+    if posted:
+        resume_set = ResumeFormSet(request.POST, prefix="resume")
+        family_set = FamilyFormSet(request.POST, prefix="family")
+    else:
+        resume_set = ResumeFormSet(initial=resume, prefix="resume")
+        family_set = FamilyFormSet(initial=family, prefix="family")
+    if not open_now:
+        for row in (*resume_set.forms, *family_set.forms):
+            for field in row.fields.values():
+                field.disabled = True
+    context = {
+        "c": candidate,
+        "form": form,
+        "formsets": [
+            ("resume", resume_set, _("Résumé (from junior high school on)")),
+            ("family", family_set, _("Family members")),
+        ],
+        "identity": _identity(candidate),
+        "open_now": open_now,
+        "row_errors": {},
+    }
+    if request.method == "POST" and not open_now:
+        messages.error(request, _("This candidate's data can no longer be changed."))
+        return render(request, "client/paper.html", context, status=403)
+    if posted and all(f.is_valid() for f in (form, resume_set, family_set)):
+        try:
+            services.save_paper_data(
+                candidate,
+                version=form.cleaned_data["version"],
+                data={name: form.cleaned_data[name] for name in DATA_FIELDS},
+                resume=_rows(resume_set),
+                family=_rows(family_set),
+                by=request.user,
+                request=request,
+            )
+        except IntakeRefused as e:
+            if getattr(e, "code", None) == "stale":
+                # The input stays; saving again deliberately is based on the current version.
+                form.data = form.data.copy()
+                form.data["version"] = Candidate.objects.get(pk=candidate.pk).version
+            if hasattr(e, "error_dict"):
+                for name, errors in e.message_dict.items():
+                    if name in form.fields:
+                        form.add_error(name, errors)
+                    else:
+                        context["row_errors"][name] = errors
+            else:
+                form.add_error(None, e.messages)
+        else:
+            messages.success(
+                request,
+                _("Saved from the paper form. The candidate checks it in the portal later."),
+            )
+            return redirect("candidates:detail", pk=candidate.pk)
+    return render(request, "client/paper.html", context)
+
+
+def _visible_entries(user):
+    visible = Candidate.objects.visible_to(user).values("pk")
+    return Outbox.objects.filter(candidate_id__in=visible)
+
+
+def _labelled(fields: dict) -> list[tuple[str, object]]:
+    """A change's values under the fields' names as people read them."""
+    rows = []
+    for name, value in fields.items():
+        try:
+            label = Candidate._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:
+            label = name
+        rows.append((label, value))
+    return rows
+
+
+def _needs_attention(entry: Outbox) -> bool:
+    """Answered and refused, or a photo the server would not take (a change that could
+    not be sent is simply still waiting)."""
+    photo_refused = entry.kind == Outbox.Kind.PHOTO and bool(entry.last_error)
+    return entry.state == Outbox.State.ATTENTION or photo_refused
+
+
+@points_only
+def outbox(request):
+    """What this point client has not got to the server yet, and what needs a person."""
+    entries = list(_visible_entries(request.user).order_by("created_at", "id"))
+    names = dict(
+        Candidate.objects.visible_to(request.user)
+        .filter(pk__in={e.candidate_id for e in entries})
+        .values_list("pk", "name")
+    )
+    for entry in entries:
+        entry.candidate_name = names.get(entry.candidate_id, "")
+        entry.values = _labelled(entry.payload.get("fields") or {})
+    context = {
+        "status": sync_status(),
+        "attention": [e for e in entries if _needs_attention(e)],
+        "pending": [e for e in entries if e.state == Outbox.State.PENDING],
+    }
+    return render(request, "client/outbox.html", context)
+
+
+@points_only
+@require_POST
+def dismiss(request, pk):
+    entry = _visible_entries(request.user).filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    try:
+        services.dismiss(entry, by=request.user)
+    except IntakeRefused as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("Removed from the list."))
+    return redirect("client:outbox")

@@ -1,0 +1,38 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gaokao.office.forms import StyledForm
+from gaokao.sync.models import Conflict
+
+KEEP = [("point", _("The point's value")), ("server", _("The server's value"))]
+
+
+class ResolveForm(StyledForm):
+    """One radio pair per field of the point's change, and the record's version the
+    person decided on. The button pressed says keep all of the point's values, keep the
+    server's, or apply the radios."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, conflict: Conflict, labels: dict[str, str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = list(conflict.point_values)
+        for name in self.names:
+            self.fields[f"keep_{name}"] = forms.ChoiceField(
+                label=labels.get(name, name),
+                choices=KEEP,
+                initial="point",
+                required=False,  # only the "fields" button reads them; missing: server's
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            )
+
+    def decision(self, button: str) -> tuple[str, list[str]]:
+        """(choice, fields) for services.resolve from the button and the radios."""
+        if button in (Conflict.Resolution.POINT, Conflict.Resolution.SERVER):
+            return button, []
+        kept = [n for n in self.names if self.cleaned_data[f"keep_{n}"] == "point"]
+        if len(kept) == len(self.names):
+            return Conflict.Resolution.POINT, []
+        if not kept:
+            return Conflict.Resolution.SERVER, []
+        return Conflict.Resolution.FIELDS, kept
