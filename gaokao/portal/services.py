@@ -429,6 +429,33 @@ def save_candidate_data(
             _("Registration is closed: your data can no longer be changed."), code="window_closed"
         )
     check_confirmation(candidate, confirmation_password, by_request)
+    current = write_data(
+        candidate,
+        version=version,
+        data=data,
+        resume=resume,
+        family=family,
+        request=by_request,
+        label=label(candidate.registration_number),
+    )
+    current.refresh_from_db()
+    return current
+
+
+def write_data(
+    candidate: Candidate,
+    *,
+    version: int,
+    data: dict[str, Any],
+    resume: list[dict[str, Any]],
+    family: list[dict[str, Any]],
+    from_paper: bool = False,
+    **who: Any,
+) -> Candidate:
+    """Check and write the candidate's own data with its résumé and family rows in one
+    transaction (the row locked, `version` checked), audited with what changed. Whoever
+    saves — the candidate, or point staff keying in a paper form (`from_paper`) — has
+    been checked by the caller and is named in `who` (request, label or actor)."""
     with transaction.atomic():
         current = _locked(candidate, version)
         cleaned, resume_rows, family_rows = _clean_all(data, resume, family)
@@ -441,9 +468,13 @@ def save_candidate_data(
             before["family"], after["family"] = before_rows[1], family_rows
         for name, value in cleaned.items():
             setattr(current, name, value)
+        fields = [*DATA_FIELDS, "data_saved_at", "version", "updated_at"]
+        if from_paper:
+            current.keyed_from_paper = True
+            fields.append("keyed_from_paper")
         current.data_saved_at = timezone.now()
         current.version = F("version") + 1
-        current.save(update_fields=[*DATA_FIELDS, "data_saved_at", "version", "updated_at"])
+        current.save(update_fields=fields)
         current.resume.all().delete()
         ResumeEntry.objects.bulk_create(
             ResumeEntry(candidate=current, order=n, **row) for n, row in enumerate(resume_rows)
@@ -452,16 +483,16 @@ def save_candidate_data(
         FamilyMember.objects.bulk_create(
             FamilyMember(candidate=current, order=n, **row) for n, row in enumerate(family_rows)
         )
+        extra = {"keyed_from_paper": True} if from_paper else {}
         record(
             Action.CANDIDATE_DATA_SAVED,
-            request=by_request,
             unit=current.point,
-            label=label(current.registration_number),
             target=current,
             before=before,
             after=after,
+            **who,
+            **extra,
         )
-    current.refresh_from_db()
     return current
 
 
