@@ -39,11 +39,6 @@ def data_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def test_urls(settings):
-    settings.ROOT_URLCONF = "gaokao.client.tests.urls"
-
-
-@pytest.fixture(autouse=True)
 def english():
     """Messages are asserted in their source language, whatever the catalog holds."""
     with translation.override("en"):

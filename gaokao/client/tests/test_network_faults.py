@@ -156,7 +156,7 @@ def query(database: Path, sql: str, *params):
 def central(tmp_path):
     """The central server, started with `gaokao runserver` on a free loopback port."""
     data = tmp_path / "server"
-    env = environment(data, "server", DJANGO_SETTINGS_MODULE="gaokao.client.tests.server_settings")
+    env = environment(data, "server")
     run([GAOKAO, "migrate", "-v0"], env)
     setup = last_json(
         run([sys.executable, "-m", "gaokao.client.tests.netfault_scripts", "server-setup"], env)

@@ -26,11 +26,6 @@ TOKEN = "device-token-" + "x" * 30
 
 
 @pytest.fixture(autouse=True)
-def api_urls(settings):
-    settings.ROOT_URLCONF = "gaokao.sync.tests.urls"
-
-
-@pytest.fixture(autouse=True)
 def clock():
     with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
