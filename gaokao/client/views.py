@@ -16,8 +16,8 @@ from gaokao.client import services
 from gaokao.client.models import Outbox
 from gaokao.client.sync import status as sync_status
 from gaokao.office.access import roles_required
-from gaokao.portal.forms import CandidateDataForm, FamilyFormSet, ResumeFormSet
-from gaokao.portal.services import DATA_FIELDS, may_change_data, saved_rows
+from gaokao.portal.forms import data_forms
+from gaokao.portal.services import DATA_FIELDS, may_change_data
 from gaokao.portal.views import _identity
 
 points_only = roles_required(Role.POINT)
@@ -35,25 +35,9 @@ def paper(request, pk):
     )
     open_now = may_change_data(candidate)
     posted = request.method == "POST" and open_now
-    initial = {name: getattr(candidate, name) for name in DATA_FIELDS}
-    initial["version"] = candidate.version
-    resume, family = saved_rows(candidate)
-    form = CandidateDataForm(
-        request.POST if posted else None,
-        initial=initial,
-        county=candidate.point.county,
-        read_only=not open_now,
+    form, resume_set, family_set = data_forms(
+        candidate, request.POST if posted else None, open_now=open_now
     )
-    if posted:
-        resume_set = ResumeFormSet(request.POST, prefix="resume")
-        family_set = FamilyFormSet(request.POST, prefix="family")
-    else:
-        resume_set = ResumeFormSet(initial=resume, prefix="resume")
-        family_set = FamilyFormSet(initial=family, prefix="family")
-    if not open_now:
-        for row in (*resume_set.forms, *family_set.forms):
-            for field in row.fields.values():
-                field.disabled = True
     context = {
         "c": candidate,
         "form": form,

@@ -220,3 +220,29 @@ class ConfirmSaveForm(StyledForm):
         help_text=_("The second password you set after your first sign-in."),
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
+
+
+def data_forms(candidate, data=None, *, open_now: bool):
+    """The candidate-data form and the résumé and family formsets, bound to `data` when
+    posted (rows posted are taken as they are: with `initial`, an unchanged row would look
+    empty), read-only when the window is closed. Used by the candidate's page and by the
+    staff's paper-form page."""
+    from gaokao.portal.services import DATA_FIELDS, saved_rows
+
+    initial = {name: getattr(candidate, name) for name in DATA_FIELDS}
+    initial["version"] = candidate.version
+    form = CandidateDataForm(
+        data, initial=initial, county=candidate.point.county, read_only=not open_now
+    )
+    if data is not None:
+        resume_set = ResumeFormSet(data, prefix="resume")
+        family_set = FamilyFormSet(data, prefix="family")
+    else:
+        resume, family = saved_rows(candidate)
+        resume_set = ResumeFormSet(initial=resume, prefix="resume")
+        family_set = FamilyFormSet(initial=family, prefix="family")
+    if not open_now:
+        for row in (*resume_set.forms, *family_set.forms):
+            for field in row.fields.values():
+                field.disabled = True
+    return form, resume_set, family_set

@@ -22,10 +22,9 @@ from gaokao.portal.forms import (
     CandidateDataForm,
     ConfirmationPasswordForm,
     ConfirmSaveForm,
-    FamilyFormSet,
     LoginPasswordForm,
     PortalSignInForm,
-    ResumeFormSet,
+    data_forms,
 )
 from gaokao.proofreading.services import is_proofread
 from gaokao.submission.services import last_return
@@ -143,26 +142,11 @@ def data(request, candidate):
     confirmed with the confirmation password (O5). Only the session's candidate is ever
     read or written: no candidate id comes from the request."""
     open_now = services.may_change_data(candidate)
-    initial, resume, family = _initial(candidate)
     posted = request.method == "POST" and open_now
-    form = CandidateDataForm(
-        request.POST if posted else None,
-        initial=initial,
-        county=candidate.point.county,
-        read_only=not open_now,
+    form, resume_set, family_set = data_forms(
+        candidate, request.POST if posted else None, open_now=open_now
     )
-    # Rows posted are taken as they are: with `initial`, an unchanged row would look empty.
-    if posted:
-        resume_set = ResumeFormSet(request.POST, prefix="resume")
-        family_set = FamilyFormSet(request.POST, prefix="family")
-    else:
-        resume_set = ResumeFormSet(initial=resume, prefix="resume")
-        family_set = FamilyFormSet(initial=family, prefix="family")
     confirm = ConfirmSaveForm(request.POST if posted else None)
-    if not open_now:
-        for row in (*resume_set.forms, *family_set.forms):
-            for field in row.fields.values():
-                field.disabled = True
     context = {
         "c": candidate,
         "form": form,
