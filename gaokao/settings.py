@@ -13,6 +13,8 @@ GAOKAO_MODE       server (central) or client (the point client), default server
 GAOKAO_FONT_DIR   where the PDF fonts are built, default inside the virtualenv
 GAOKAO_READER_URL the point PC's ID-card reader bridge, default http://127.0.0.1:8765
 GAOKAO_PORTAL_URL the candidate portal's address for login cards, default this site's /ks/
+LOG_FORMAT        json (one object per line, with the request id) or text, default json
+GAOKAO_METRICS_TOKEN  bearer token for /metrics from other hosts (loopback needs none)
 """
 
 import os
@@ -152,12 +154,16 @@ INSTALLED_APPS = [
     "gaokao.sync",
     "gaokao.bundles",
     "gaokao.client",
+    "gaokao.gate",
+    "gaokao.incidents",
+    "gaokao.ops",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",
 ]
 
 MIDDLEWARE = [
+    "gaokao.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +171,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gaokao.gate.middleware.GateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -233,9 +240,24 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One JSON object per line with the request id (for the log collector), or plain text.
+LOG_FORMAT = envchoice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "gaokao.ops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "gaokao.ops.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# /metrics answers scrapers from loopback, or anyone presenting this bearer token.
+METRICS_TOKEN = envsecret("GAOKAO_METRICS_TOKEN")

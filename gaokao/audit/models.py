@@ -71,6 +71,20 @@ class Action(models.TextChoices):
     CONFLICT_RESOLVED = "sync.resolved", _("Sync conflict resolved")
     BUNDLE_IMPORTED = "bundles.imported", _("Disc bundle imported")
     BUNDLE_REFUSED = "bundles.refused", _("Disc bundle refused")
+    PAUSED = "gate.paused", _("Paused")
+    RESUMED = "gate.resumed", _("Pause lifted")
+    SLOTS_SAVED = "gate.slots_saved", _("Portal time slots saved")
+    SLOTS_DELETED = "gate.slots_deleted", _("Portal time slots deleted")
+    ADMISSION_CHANGED = "gate.admission", _("Admission limit changed")
+    EXTENSION_GRANTED = "seasons.extension_granted", _("Extension granted")
+    EXTENSION_WITHDRAWN = "seasons.extension_withdrawn", _("Extension withdrawn")
+    INCIDENT_REPORTED = "incidents.reported", _("Incident reported")
+    INCIDENT_COMMENTED = "incidents.commented", _("Incident commented")
+    INCIDENT_ESCALATED = "incidents.escalated", _("Incident passed up")
+    INCIDENT_RESOLVED = "incidents.resolved", _("Incident resolved")
+    INCIDENT_REOPENED = "incidents.reopened", _("Incident reopened")
+    BACKUP_WRITTEN = "ops.backup", _("Backup written")
+    BACKUP_RESTORED = "ops.restored", _("Backup restored")
 
 
 class AuditEvent(models.Model):

@@ -42,9 +42,13 @@ NAVIGATION = [
     NavItem(_("Waiting to sync"), "client:outbox", frozenset({"point"})),
     NavItem(_("Sync conflicts"), "sync:conflicts", frozenset({"point", "county"})),
     NavItem(_("Import a disc bundle"), "bundles:import", frozenset({"county"})),
+    NavItem(_("Incidents"), "incidents:list"),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),
+    NavItem(_("Extensions"), "seasons:extensions", frozenset({"province"})),
+    NavItem(_("Pause and access"), "gate:index", frozenset({"province"})),
+    NavItem(_("System status"), "ops:status", frozenset({"province"})),
 ]
 
 

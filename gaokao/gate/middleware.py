@@ -1,0 +1,8 @@
+class GateMiddleware:
+    """Pause switch (E3) in front of every page. (Being built.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
