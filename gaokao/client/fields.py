@@ -7,33 +7,32 @@ import datetime as dt
 from typing import Any
 
 from gaokao.candidates.models import Candidate
-from gaokao.portal.services import saved_rows
 from gaokao.sync.services import IDENTITY_FIELDS as CREATE_ONLY_FIELDS
-from gaokao.sync.services import SYNC_FIELDS, UPDATE_FIELDS
+from gaokao.sync.services import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, UPDATE_FIELDS, value_of
 
-__all__ = ["CREATE_ONLY_FIELDS", "SYNC_FIELDS", "UPDATE_FIELDS", "from_json", "values_of"]
+__all__ = [
+    "CREATE_ONLY_FIELDS",
+    "PULLED_FIELDS",
+    "ROW_FIELDS",
+    "SYNC_FIELDS",
+    "UPDATE_FIELDS",
+    "from_json",
+    "values_of",
+]
 
 DATE_FIELDS = frozenset({"birth_date"})
-ROW_FIELDS = frozenset({"resume", "family"})  # only if the contract carries them
+DATETIME_FIELDS = frozenset({"identity_verified_at"})
 
 
 def values_of(candidate: Candidate) -> dict[str, Any]:
-    """The candidate's synced fields as JSON values (dates as YYYY-MM-DD)."""
-    values: dict[str, Any] = {}
-    rows = saved_rows(candidate) if ROW_FIELDS & set(SYNC_FIELDS) else None
-    for name in SYNC_FIELDS:
-        if name in ROW_FIELDS:
-            values[name] = rows[0] if name == "resume" else rows[1]
-            continue
-        value = getattr(candidate, name)
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        values[name] = value
-    return values
+    """The candidate's synced fields as the server writes them in a snapshot."""
+    return {name: value_of(candidate, name) for name in SYNC_FIELDS}
 
 
 def from_json(name: str, value: Any) -> Any:
     """A synced field's JSON value as the model field takes it."""
     if name in DATE_FIELDS and isinstance(value, str):
         return dt.date.fromisoformat(value)
+    if name in DATETIME_FIELDS and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
     return value

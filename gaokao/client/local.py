@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
 from gaokao.client.capture import from_server
-from gaokao.client.fields import ROW_FIELDS, SYNC_FIELDS, from_json
+from gaokao.client.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, from_json
 from gaokao.client.models import ClientState, Known, Outbox
 from gaokao.codes.models import Code, Table
 from gaokao.numbering.models import NumberRange
@@ -229,6 +229,7 @@ def apply_snapshot(snapshot: dict[str, Any], season: Season, point: Registration
     source = snapshot.get("fields") if isinstance(snapshot.get("fields"), dict) else snapshot
     synced = {name: source[name] for name in SYNC_FIELDS if name in source}
     values = {name: from_json(name, v) for name, v in synced.items() if name not in ROW_FIELDS}
+    values |= {name: source[name] for name in PULLED_FIELDS if name in source}
     version = int(snapshot.get("version") or 1)
     if snapshot.get("stage"):
         values["stage"] = snapshot["stage"]
@@ -247,7 +248,7 @@ def apply_snapshot(snapshot: dict[str, Any], season: Season, point: Registration
                     version=version,
                     **values,
                 ).save(force_insert=True)
-            for name in ROW_FIELDS & set(synced):
+            for name in set(ROW_FIELDS) & synced.keys():
                 _replace_rows(candidate_id, name, synced[name] or [])
             Known.objects.update_or_create(
                 candidate_id=candidate_id, defaults={"version": version, "fields": synced}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -55,12 +54,6 @@ def save_paper_data(
         actor=by,
         request=request,
     )
-    if settings.GAOKAO_MODE == "client":
-        # The candidate's save queued its change before the rows were written; queue
-        # it again from the final state (it coalesces into the same entry).
-        from gaokao.client.capture import candidate_changed
-
-        candidate_changed(current.pk)
     current.refresh_from_db()
     return current
 

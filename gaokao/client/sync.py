@@ -322,8 +322,8 @@ def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None
         entry.last_error = str(result.get("message") or _("Refused by the server."))[:500]
         if outcome == "conflict":
             entry.last_error = _(
-                "Conflict: someone changed this candidate on the server meanwhile. The county"
-                " or the point decides in the office web (sync conflicts). %(message)s"
+                "Conflict: someone changed this candidate on the server meanwhile. Resolve it"
+                " here, or the county or the point does in the office web. %(message)s"
             ) % {"message": result.get("message") or ""}
             entry.last_error = entry.last_error.strip()[:500]
         entry.answered_at = timezone.now()

@@ -7,4 +7,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.paper, name="paper"),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<uuid:pk>/dismiss/", views.dismiss, name="dismiss"),
+    path("outbox/<uuid:pk>/resolve/", views.resolve, name="resolve"),
 ]

@@ -2,7 +2,6 @@
 with what needs attention. Thin: each view calls gaokao.client.services."""
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,13 +11,16 @@ from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
-from gaokao.client import services
+from gaokao.client import conflicts, services
 from gaokao.client.models import Outbox
 from gaokao.client.sync import status as sync_status
 from gaokao.office.access import roles_required
 from gaokao.portal.forms import data_forms
 from gaokao.portal.services import DATA_FIELDS, may_change_data
 from gaokao.portal.views import _identity
+from gaokao.sync.display import field_labels, shown, value_rows
+from gaokao.sync.forms import ResolveForm
+from gaokao.sync.models import Conflict
 
 points_only = roles_required(Role.POINT)
 
@@ -90,16 +92,10 @@ def _visible_entries(user):
     return Outbox.objects.filter(candidate_id__in=visible)
 
 
-def _labelled(fields: dict) -> list[tuple[str, object]]:
+def _labelled(fields: dict) -> list[tuple[str, str]]:
     """A change's values under the fields' names as people read them."""
-    rows = []
-    for name, value in fields.items():
-        try:
-            label = Candidate._meta.get_field(name).verbose_name
-        except FieldDoesNotExist:
-            label = name
-        rows.append((label, value))
-    return rows
+    labels = field_labels()
+    return [(labels.get(name, name), shown(name, value, {})) for name, value in fields.items()]
 
 
 def _needs_attention(entry: Outbox) -> bool:
@@ -129,12 +125,54 @@ def outbox(request):
     return render(request, "client/outbox.html", context)
 
 
+def _entry_or_404(user, pk) -> Outbox:
+    entry = _visible_entries(user).filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+@points_only
+def resolve(request, pk):
+    """A change in conflict decided here, at the point, with the server's values now."""
+    entry = _entry_or_404(request.user, pk)
+    candidate = Candidate.objects.visible_to(request.user).filter(pk=entry.candidate_id).first()
+    try:
+        conflict = conflicts.fetch(entry)
+    except conflicts.Unresolvable as e:
+        return render(
+            request, "client/resolve.html", {"entry": entry, "c": candidate, "error": e.message}
+        )
+    form = ResolveForm(
+        conflict,
+        field_labels(),
+        request.POST or None,
+        initial={"version": conflict.current_version},
+    )
+    if request.method == "POST" and form.is_valid():
+        button = request.POST.get("choice", "")
+        if button not in Conflict.Resolution.values:
+            form.add_error(None, _("Choose the point's values, the server's, or field by field."))
+        else:
+            choice, fields = form.decision(button)
+            try:
+                summary = conflicts.resolve(entry, conflict, choice, fields)
+            except conflicts.Unresolvable as e:
+                messages.error(request, e.message)
+                return redirect("client:resolve", pk=entry.pk)
+            messages.success(request, _("The conflict is resolved. %(sync)s") % {"sync": summary})
+            return redirect("client:outbox")
+    rows = value_rows(conflict.point_values, conflict.server_values)
+    for row in rows:
+        row["field"] = form[f"keep_{row['name']}"]
+    context = {"entry": entry, "c": candidate, "form": form, "rows": rows}
+    return render(request, "client/resolve.html", context)
+
+
 @points_only
 @require_POST
 def dismiss(request, pk):
-    entry = _visible_entries(request.user).filter(pk=pk).first()
-    if entry is None:
-        raise Http404
+    entry = _entry_or_404(request.user, pk)
     try:
         services.dismiss(entry, by=request.user)
     except IntakeRefused as e:

@@ -474,7 +474,8 @@ def write_data(
             fields.append("keyed_from_paper")
         current.data_saved_at = timezone.now()
         current.version = F("version") + 1
-        current.save(update_fields=fields)
+        # The rows first: whatever watches the candidate's save (the point client's
+        # outbox) sees them as saved.
         current.resume.all().delete()
         ResumeEntry.objects.bulk_create(
             ResumeEntry(candidate=current, order=n, **row) for n, row in enumerate(resume_rows)
@@ -483,6 +484,7 @@ def write_data(
         FamilyMember.objects.bulk_create(
             FamilyMember(candidate=current, order=n, **row) for n, row in enumerate(family_rows)
         )
+        current.save(update_fields=fields)
         extra = {"keyed_from_paper": True} if from_paper else {}
         record(
             Action.CANDIDATE_DATA_SAVED,

@@ -155,6 +155,11 @@ CandidateOut = create_model(
     eligibility_note=(str, ...),
     keyed_from_paper=(bool, ...),
     **{name: (str, ...) for name in DATA_FIELDS},
+    resume=(list[dict[str, str]], ...),
+    family=(list[dict[str, str]], ...),
+    identity_verified_at=(dt.datetime | None, ...),
+    review_state=(str, ...),
+    review_reason=(str, ...),
 )
 
 
@@ -179,7 +184,9 @@ class ChangeIn(Schema):
             + ", ".join(services.SYNC_FIELDS)
             + ". On update: "
             + ", ".join(services.UPDATE_FIELDS)
-            + ". birth_date is YYYY-MM-DD, fee_fen whole fen."
+            + ". birth_date is YYYY-MM-DD, fee_fen whole fen, identity_verified_at a date"
+            " and time with its offset; resume and family are lists of rows that replace"
+            " the saved ones."
         ),
     )
 
@@ -375,11 +382,15 @@ def _conflict_out(conflict: Conflict) -> dict[str, Any]:
     }
 
 
-@api.get("/conflicts", response={200: list[ConflictOut], **ERRORS})
+class ConflictsOut(Schema):
+    conflicts: list[ConflictOut]
+
+
+@api.get("/conflicts", response={200: ConflictsOut, **ERRORS})
 def conflicts(request):
-    """The point's open conflicts, oldest first."""
+    """The point's open conflicts, oldest first (an object, like every answer)."""
     rows = services.device_conflicts(request.auth).order_by("created_at", "pk")
-    return [_conflict_out(c) for c in rows]
+    return {"conflicts": [_conflict_out(c) for c in rows]}
 
 
 @api.post("/conflicts/{conflict_id}/resolve", response={200: ResolvedOut, 409: ErrorOut, **ERRORS})

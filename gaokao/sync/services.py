@@ -42,7 +42,9 @@ from gaokao.candidates.models import (
     Candidate,
     EligibilityPath,
     EligibilityResult,
+    FamilyMember,
     IdentitySource,
+    ResumeEntry,
     ReviewState,
 )
 from gaokao.candidates.services import (
@@ -56,7 +58,16 @@ from gaokao.codes.models import Code
 from gaokao.numbering.models import NumberRange
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import MAX_UPLOAD_BYTES, PhotoRefused, add_photo
-from gaokao.portal.services import DATA_FIELDS, clean_data, clean_text
+from gaokao.portal.services import (
+    DATA_FIELDS,
+    FAMILY_FIELDS,
+    MAX_ROWS,
+    RESUME_FIELDS,
+    clean_data,
+    clean_family,
+    clean_resume,
+    clean_text,
+)
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 from gaokao.submission.rules import check_editable, is_editable_by
@@ -88,10 +99,19 @@ POINT_FIELDS = (
     "eligibility_note",
     "keyed_from_paper",
 )
+# The résumé and family rows (S6), each sent whole: the list replaces the saved rows.
+ROW_FIELDS = ("resume", "family")
+# The ID card read at the point for a candidate registered without one (O3, S7): the time
+# it was read. Set by an update only, and never taken back by sync.
+VERIFIED = "identity_verified_at"
 # Everything a change may carry: on create all of them, on update all but the identity.
-# The candidate's own data (DATA_FIELDS) is checked exactly as the portal checks it.
-SYNC_FIELDS = (*IDENTITY_FIELDS, *POINT_FIELDS, *DATA_FIELDS)
-UPDATE_FIELDS = (*POINT_FIELDS, *DATA_FIELDS)
+# The candidate's own data (DATA_FIELDS and the rows) is checked exactly as the portal
+# checks it.
+SYNC_FIELDS = (*IDENTITY_FIELDS, *POINT_FIELDS, *DATA_FIELDS, *ROW_FIELDS, VERIFIED)
+UPDATE_FIELDS = (*POINT_FIELDS, *DATA_FIELDS, *ROW_FIELDS, VERIFIED)
+# Decided by the offices above the point (O1–O3): pulled for the client to show and to
+# print login cards by, never pushed.
+PULLED_FIELDS = ("review_state", "review_reason")
 POINT_CHECK_FIELDS = ("documents_received", "fee_fen", "fee_receipt", "eligibility")
 
 KINDS = ("create", "update")
@@ -306,6 +326,19 @@ def revoke(device: Device, by: Any, request: HttpRequest | None = None) -> Devic
 # ── pull ───────────────────────────────────────────────────────────────────────────────
 
 
+def value_of(candidate: Candidate, name: str) -> Any:
+    """A synced field's value as JSON carries it; rows as lists of their columns."""
+    if name in ROW_FIELDS:
+        columns = RESUME_FIELDS if name == "resume" else FAMILY_FIELDS
+        # .all() and a sort in Python: served by prefetch_related when the caller used it.
+        rows = sorted(getattr(candidate, name).all(), key=lambda row: (row.order, row.pk))
+        return [{column: getattr(row, column) for column in columns} for row in rows]
+    value = getattr(candidate, name)
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat()
+    return _json(value)
+
+
 def snapshot(candidate: Candidate) -> dict[str, Any]:
     """A candidate as the point client keeps it."""
     out = {
@@ -314,7 +347,7 @@ def snapshot(candidate: Candidate) -> dict[str, Any]:
         "stage": candidate.stage,
         "updated_at": timezone.localtime(candidate.updated_at).isoformat(),
     }
-    out.update({name: _json(getattr(candidate, name)) for name in SYNC_FIELDS})
+    out.update({name: value_of(candidate, name) for name in (*SYNC_FIELDS, *PULLED_FIELDS)})
     return out
 
 
@@ -431,6 +464,7 @@ def pull(device: Device, cursor: Any = None, *, limit: int = PULL_LIMIT) -> dict
         }
     rows = (
         Candidate.objects.filter(point=device.point, season=season)
+        .prefetch_related(*ROW_FIELDS)
         .annotate(
             changed_at=Greatest(
                 "updated_at",
@@ -560,12 +594,61 @@ def _clean_point_fields(fields: dict, current: Candidate | None) -> dict[str, An
     return out
 
 
-def _clean_data_fields(fields: dict, current: Candidate | None) -> dict[str, str]:
+def _clean_rows(fields: dict) -> dict[str, list[dict[str, str]]]:
+    """The résumé and family rows a change carries, checked as the portal checks them."""
+    out = {}
+    for name, columns, clean in (
+        ("resume", RESUME_FIELDS, clean_resume),
+        ("family", FAMILY_FIELDS, clean_family),
+    ):
+        if name not in fields:
+            continue
+        rows = fields[name]
+        if not (
+            isinstance(rows, list)
+            and len(rows) <= MAX_ROWS
+            and all(
+                isinstance(row, dict)
+                and set(row) <= set(columns)
+                and all(v is None or isinstance(v, str) for v in row.values())
+                for row in rows
+            )
+        ):
+            raise SyncRefused(
+                _("%(field)s must be a list of at most %(n)d rows with the columns %(columns)s.")
+                % {"field": name, "n": MAX_ROWS, "columns": ", ".join(columns)},
+                code="rows",
+            )
+        out[name] = clean(rows)
+    return out
+
+
+def _clean_verified(fields: dict, current: Candidate) -> dict[str, dt.datetime]:
+    """The time the point read the candidate's ID card: not in the future, not undone."""
+    if VERIFIED not in fields:
+        return {}
+    value = fields[VERIFIED]
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) and len(value) < 40 else None
+    if value is None and current.identity_verified_at is None:
+        return {}
+    if at is None or timezone.is_naive(at):
+        raise SyncRefused(
+            _("%(field)s must be a date and time with its UTC offset; it cannot be taken back.")
+            % {"field": VERIFIED},
+            code="verified",
+        )
+    if at > timezone.now() + SEEN_EVERY * 5:
+        raise SyncRefused(_("The ID card cannot have been read in the future."), code="verified")
+    return {VERIFIED: at}
+
+
+def _clean_data_fields(fields: dict, current: Candidate | None) -> dict[str, Any]:
     """The candidate's own data a change carries, checked as the portal checks it; a
     problem in data the change does not touch does not stop it."""
+    rows = _clean_rows(fields)
     provided = {name: fields[name] for name in DATA_FIELDS if name in fields}
     if not provided:
-        return {}
+        return rows
     for name, value in provided.items():
         if value is not None and not isinstance(value, str):
             raise SyncRefused(_("%(field)s must be text.") % {"field": name}, code="type")
@@ -580,7 +663,7 @@ def _clean_data_fields(fields: dict, current: Candidate | None) -> dict[str, str
         if errors:
             raise IntakeRefused(errors) from e
         cleaned = clean_data(provided)
-    return {name: cleaned[name] for name in provided}
+    return {name: cleaned[name] for name in provided} | rows
 
 
 def clean_update(fields: Any, current: Candidate) -> dict[str, Any]:
@@ -602,17 +685,45 @@ def clean_update(fields: Any, current: Candidate) -> dict[str, Any]:
                 _("%(field)s cannot be changed by sync.") % {"field": shown(name)},
                 code="unknown_field",
             )
-    return _clean_point_fields(fields, current) | _clean_data_fields(fields, current)
+    try:
+        verified = _clean_verified(fields, current)
+    except ValueError as e:  # not an ISO date and time
+        raise SyncRefused(
+            _("%(field)s must be a date and time with its UTC offset; it cannot be taken back.")
+            % {"field": VERIFIED},
+            code="verified",
+        ) from e
+    return (
+        _clean_point_fields(fields, current) | _clean_data_fields(fields, current) | verified
+    )
 
 
 def _set_values(candidate: Candidate, values: dict[str, Any], by: Any) -> None:
+    """Set the values on the unsaved row; the rows are written by `_write_rows` once
+    the candidate is saved."""
     for name, value in values.items():
-        setattr(candidate, name, value)
+        if name not in ROW_FIELDS:
+            setattr(candidate, name, value)
     now = timezone.now()
     if set(POINT_CHECK_FIELDS) & values.keys():
         candidate.point_checked_by, candidate.point_checked_at = by, now
-    if set(DATA_FIELDS) & values.keys():
+    if {*DATA_FIELDS, *ROW_FIELDS} & values.keys():
         candidate.data_saved_at = now
+    if VERIFIED in values:
+        candidate.identity_source = IdentitySource.READER
+
+
+def _write_rows(candidate: Candidate, values: dict[str, Any]) -> None:
+    for name, model in (("resume", ResumeEntry), ("family", FamilyMember)):
+        if name in values:
+            model.objects.filter(candidate=candidate).delete()
+            model.objects.bulk_create(
+                model(candidate=candidate, order=n, **row) for n, row in enumerate(values[name])
+            )
+
+
+def _values_now(candidate: Candidate, names) -> dict[str, Any]:
+    return {name: value_of(candidate, name) for name in names}
 
 
 # ── applying changes ───────────────────────────────────────────────────────────────────
@@ -812,8 +923,10 @@ def _create(device, change, candidate_id, season, via) -> Outcome:
         ),
         **identity,
     )
+    values.pop(VERIFIED, None)  # set from the identity's source on create
     _set_values(candidate, values, device.enrolled_by)
     candidate.save(force_insert=True)
+    _write_rows(candidate, values)
     return Outcome(
         Receipt.Status.APPLIED,
         candidate=candidate,
@@ -874,7 +987,7 @@ def _update(device, receipt, change, candidate_id, season) -> Outcome:
             base_version=base_version,
             server_version=candidate.version,
             point_values={k: _json(v) for k, v in values.items()},
-            server_values={k: _json(getattr(candidate, k)) for k in values},
+            server_values=_values_now(candidate, values),
         )
         return Outcome(
             Receipt.Status.CONFLICT,
@@ -889,10 +1002,11 @@ def _update(device, receipt, change, candidate_id, season) -> Outcome:
             % {"base": base_version, "version": candidate.version},
             detail={"fields": sorted(values), "conflict": conflict.pk},
         )
-    before = {k: _json(getattr(candidate, k)) for k in values}
+    before = _values_now(candidate, values)
     _set_values(candidate, values, device.enrolled_by)
     candidate.version = F("version") + 1
     candidate.save()
+    _write_rows(candidate, values)
     candidate.refresh_from_db()
     return Outcome(
         Receipt.Status.APPLIED,
@@ -914,7 +1028,7 @@ def open_conflicts(queryset=None):
 
 def current_values(conflict: Conflict) -> dict[str, Any]:
     """The record's values now of the fields the point's change carried."""
-    return {k: _json(getattr(conflict.candidate, k)) for k in conflict.point_values}
+    return _values_now(conflict.candidate, conflict.point_values)
 
 
 def device_conflicts(device: Device):
@@ -998,10 +1112,11 @@ def resolve(
         before: dict[str, Any] = {}
         if chosen:
             values = clean_update(chosen, candidate)  # today's codes and rules
-            before = {k: _json(getattr(candidate, k)) for k in values}
+            before = _values_now(candidate, values)
             _set_values(candidate, values, conflict.receipt.device.enrolled_by)
             candidate.version = F("version") + 1
             candidate.save()
+            _write_rows(candidate, values)
             candidate.refresh_from_db()
             chosen = {k: _json(v) for k, v in values.items()}
         conflict.resolution, conflict.chosen = choice, chosen

@@ -6,18 +6,15 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role
 from gaokao.candidates.errors import IntakeRefused
-from gaokao.candidates.models import Candidate, EligibilityResult
-from gaokao.codes.models import Code
 from gaokao.office.access import roles_required
-from gaokao.portal.services import CODE_FIELDS
 from gaokao.sync import services
+from gaokao.sync.display import field_labels, value_rows
 from gaokao.sync.forms import ResolveForm
 from gaokao.sync.models import Conflict, Device
 
@@ -58,56 +55,9 @@ def device_revoke(request, pk):
 # ── conflicts ──────────────────────────────────────────────────────────────────────────
 
 
-def _labels() -> dict[str, str]:
-    field = Candidate._meta.get_field
-    labels = {name: capfirst(field(name).verbose_name) for name in services.SYNC_FIELDS}
-    return labels | {"fee_fen": _("Registration fee paid (yuan)")}
-
-
-def _display(name: str, value: Any, codes: dict) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if name == "fee_fen" and isinstance(value, int):
-        return f"{value / 100:.2f}"
-    if name == "eligibility" and value in EligibilityResult.values:
-        return str(EligibilityResult(value).label)
-    if name in CODE_FIELDS:
-        found = codes.get((CODE_FIELDS[name], value))
-        return f"{value} {found}" if found else str(value)
-    return str(value)
-
-
 def _rows(conflict: Conflict) -> list[dict[str, Any]]:
-    """Field by field: the point's value, the server's when the change came, and now."""
-    labels, now = _labels(), services.current_values(conflict)
-    wanted = {
-        (CODE_FIELDS[n], v)
-        for values in (conflict.point_values, conflict.server_values, now)
-        for n, v in values.items()
-        if n in CODE_FIELDS and v
-    }
-    codes = {}
-    if wanted:
-        tables = {t for t, _v in wanted}
-        for c in Code.objects.filter(table__in=tables, code__in={v for _t, v in wanted}):
-            codes[(c.table, c.code)] = c.name
-    rows = []
-    for name, point_value in conflict.point_values.items():
-        then = conflict.server_values.get(name)
-        rows.append(
-            {
-                "name": name,
-                "label": labels.get(name, name),
-                "point": _display(name, point_value, codes),
-                "then": _display(name, then, codes),
-                "now": _display(name, now.get(name), codes),
-                "differs": point_value != now.get(name),
-                "moved": then != now.get(name),
-            }
-        )
-    return rows
+    now = services.current_values(conflict)
+    return value_rows(conflict.point_values, now, conflict.server_values)
 
 
 def _conflicts(user):
@@ -133,7 +83,7 @@ def conflict_detail(request, pk: int):
     form = None
     if not conflict.resolution:
         initial = {"version": candidate.version}
-        form = ResolveForm(conflict, _labels(), request.POST or None, initial=initial)
+        form = ResolveForm(conflict, field_labels(), request.POST or None, initial=initial)
     if request.method == "POST" and form is None:
         messages.info(request, _("This conflict was resolved already."))
         return redirect("sync:conflict", pk=conflict.pk)

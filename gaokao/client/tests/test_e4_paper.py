@@ -208,6 +208,10 @@ def test_e4_on_the_point_client_a_paper_form_is_queued_for_the_server(
     assert entry.payload["kind"] == "update" and entry.payload["base_version"] == 1
     assert entry.payload["fields"]["keyed_from_paper"] is True
     assert entry.payload["fields"]["mobile"] == "13912345678"
+    # The rows travel too, as saved (the save writes them before the candidate's row).
+    [resume] = entry.payload["fields"]["resume"]
+    assert resume["school_or_employer"] == "长沙市第一中学"
+    assert entry.payload["fields"]["family"][0]["name"] == "张三"
 
 
 # ── the outbox page ───────────────────────────────────────────────────────────────────

@@ -133,7 +133,7 @@ def test_e5_other_regions_and_levels_cannot_resolve(
 
 
 def test_e5_the_client_lists_and_resolves_its_conflicts(api, conflict, candidate):
-    [listed] = api.get("/conflicts").json()
+    [listed] = api.get("/conflicts").json()["conflicts"]
     assert listed["id"] == conflict.pk and listed["candidate"] == str(candidate.pk)
     assert listed["point_values"]["mobile"] == "13800138000"
     assert listed["server_values"]["mobile"] == "13700137000"
@@ -146,14 +146,14 @@ def test_e5_the_client_lists_and_resolves_its_conflicts(api, conflict, candidate
     assert answer.status_code == 200, answer.content
     assert answer.json()["version"] == 4
     assert values(candidate)[:3] == (4000, "P-1", "13700137000")
-    assert api.get("/conflicts").json() == []
+    assert api.get("/conflicts").json() == {"conflicts": []}
     again = api.post(f"/conflicts/{conflict.pk}/resolve", {"choice": "point"})
     assert again.status_code == 409
 
 
 def test_e5_a_client_sees_no_other_points_conflicts(client, conflict, other_device, candidate):
     other = Api(client, token="other-" + "y" * 30)
-    assert other.get("/conflicts").json() == []
+    assert other.get("/conflicts").json() == {"conflicts": []}
     answer = other.post(f"/conflicts/{conflict.pk}/resolve", {"choice": "point"})
     assert answer.status_code == 404
     assert values(candidate)[3] == 3

@@ -43,7 +43,12 @@ def test_r4_every_endpoint_is_described(document):
 def test_r4_the_schemas_carry_every_sync_field(document):
     schemas = document["components"]["schemas"]
     snapshot = set(schemas["CandidateOut"]["properties"])
-    assert snapshot == set(services.SYNC_FIELDS) | {"id", "version", "stage", "updated_at"}
+    assert snapshot == set(services.SYNC_FIELDS) | set(services.PULLED_FIELDS) | {
+        "id",
+        "version",
+        "stage",
+        "updated_at",
+    }
     change = schemas["ChangeIn"]
     assert set(change["required"]) >= {"id", "kind", "candidate", "fields"}
     assert all(

@@ -34,7 +34,9 @@ def test_s3_pull_gives_the_points_candidates_and_nobody_elses(
     assert ids(answer) == {str(c.pk) for c in mine}
     data = answer.json()
     snapshot = next(c for c in data["candidates"] if c["id"] == str(mine[0].pk))
-    assert set(services.SYNC_FIELDS) | {"id", "version", "stage", "updated_at"} == set(snapshot)
+    expected = {*services.SYNC_FIELDS, *services.PULLED_FIELDS, "id", "version", "stage"}
+    expected.add("updated_at")
+    assert expected == set(snapshot)
     assert snapshot["birth_date"] == mine[0].birth_date.isoformat()
     assert (snapshot["version"], snapshot["stage"]) == (1, "point")
     assert data["more"] is False and data["cursor"]
