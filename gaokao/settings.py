@@ -14,6 +14,7 @@ GAOKAO_FONT_DIR   where the PDF fonts are built, default inside the virtualenv
 GAOKAO_READER_URL the point PC's ID-card reader bridge, default http://127.0.0.1:8765
 GAOKAO_PORTAL_URL the candidate portal's address for login cards, default this site's /ks/
 LOG_FORMAT        json (one object per line, with the request id) or text, default json
+GAOKAO_HTTPS      True behind nginx with TLS: secure cookies, HSTS, redirect to https
 GAOKAO_METRICS_TOKEN  bearer token for /metrics from other hosts (loopback needs none)
 """
 
@@ -213,6 +214,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Production behind nginx with TLS (docs/deploy.md): nginx sets X-Forwarded-Proto; cookies
+# travel over HTTPS only; browsers remember to use HTTPS (HSTS). The probes stay on plain
+# HTTP for the load balancer on the private network.
+HTTPS = envbool("GAOKAO_HTTPS", "False")
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # one working day at the office
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -4,6 +4,7 @@ with a message that says what to fix."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,34 @@ def test_e2_postgres_with_a_secret_key_file(tmp_path):
     result = start(tmp_path, DATABASE_URL="postgres://u@127.0.0.1/x", SECRET_KEY_FILE=str(key_file))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.postgresql"
+
+
+def test_e1_production_settings_pass_djangos_deployment_check(tmp_path):
+    """docs/deploy.md's environment: `gaokao check --deploy` finds nothing to warn about."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")
+    } | {
+        "GAOKAO_DATA_DIR": str(tmp_path),
+        "GAOKAO_HTTPS": "True",
+        "DEBUG": "False",
+        "SECRET_KEY": "kX9-vQ2_mZ7pL4wR8tY1uE6iO3aS5dF0gH2jK7lZ9xC4vB6nM1qW8eR3tY5uI0oP",
+        "ALLOWED_HOSTS": "bm.example.cn",
+    }
+    gaokao = Path(sys.executable).with_name("gaokao")
+    done = subprocess.run(
+        [str(gaokao), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    without_https = subprocess.run(
+        [str(gaokao), "check", "--deploy", "--fail-level", "WARNING"],
+        env=env | {"GAOKAO_HTTPS": "False"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert without_https.returncode != 0
+    assert "SECURE_SSL_REDIRECT" in without_https.stdout + without_https.stderr
