@@ -46,7 +46,9 @@ The payload, once decrypted, is UTF-8 JSON::
 
     {"changes": [<change>, ...],
      "photos": [{"id": "<photo uuid>", "candidate": "<candidate uuid>",
-                 "sha256": "<64 hex digits>", "data": "<Base64 of the photo's bytes>"}, ...]}
+                 "sha256": "<64 hex digits>", "data": "<Base64 of the photo's bytes>",
+                 "source": "camera|upload|network", "note": "<text>"}, ...]}
+    (source and note are optional: a camera photo without a note)
 
 where a change is the object of the sync contract (gaokao.sync.services): id, kind,
 candidate, base_version, fields. This module checks the payload's shape only; what the
@@ -156,6 +158,8 @@ class Photo:
     candidate: uuid.UUID
     sha256: str
     data: bytes = field(repr=False)
+    source: str = "camera"  # where the point recorded the photo came from (optional key)
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,8 @@ def write_bundle(
                     "id": str(p["id"]),
                     "candidate": str(p["candidate"]),
                     "sha256": p["sha256"],
+                    "source": p.get("source", "camera"),
+                    "note": p.get("note", ""),
                     "data": base64.b64encode(p["data"]).decode("ascii"),
                 }
                 for p in photos
@@ -487,6 +493,14 @@ def _parse_photo(item: Any) -> Photo:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise _damaged() from None
+    source, note = item.get("source", "camera"), item.get("note", "")
+    if not isinstance(source, str) or not isinstance(note, str):
+        raise _damaged()
     return Photo(
-        id=_uuid(item.get("id")), candidate=_uuid(item.get("candidate")), sha256=digest, data=raw
+        id=_uuid(item.get("id")),
+        candidate=_uuid(item.get("candidate")),
+        sha256=digest,
+        data=raw,
+        source=source,
+        note=note,
     )

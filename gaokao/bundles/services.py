@@ -328,7 +328,15 @@ def _apply_photos(device: Device, photos: list[Photo], labels):
 def _apply_photo(device: Device, photo: Photo) -> str:
     """The whole photo as one chunk, from wherever the server has got to (part of it may
     have arrived by sync before the network went out)."""
-    state = sync.start_photo(device, photo.id, photo.candidate, len(photo.data), photo.sha256)
+    state = sync.start_photo(
+        device,
+        photo.id,
+        photo.candidate,
+        len(photo.data),
+        photo.sha256,
+        photo.source,
+        photo.note,
+    )
     if _complete(state):
         return "already"
     received = _received(state)

@@ -102,6 +102,8 @@ def photo_added(photo: Any) -> Outbox | None:
                 "candidate": str(photo.candidate_id),
                 "sha256": photo.original_sha256,
                 "size": photo.original_bytes,
+                "source": photo.source,
+                "note": photo.note,
             },
         },
     )

@@ -105,6 +105,8 @@ def export_bundle(
                     "id": entry.id,
                     "candidate": entry.candidate_id,
                     "sha256": entry.payload["sha256"],
+                    "source": entry.payload.get("source", "camera"),
+                    "note": entry.payload.get("note", ""),
                     "data": data,
                 }
             )

@@ -378,6 +378,8 @@ def upload_photo(api: Api, entry: Outbox) -> bool:
                 "candidate": entry.payload["candidate"],
                 "size": entry.payload["size"],
                 "sha256": entry.payload["sha256"],
+                "source": entry.payload.get("source", "camera"),
+                "note": entry.payload.get("note", ""),
             },
         )
     if status not in (200, 201):

@@ -214,6 +214,10 @@ class PhotoStartIn(Schema):
     candidate: uuid.UUID
     size: StrictInt = Field(gt=0, description="The file's size in bytes.")
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    source: Literal["camera", "upload", "network"] = Field(
+        "camera", description="Where the photo came from (network: sent by the candidate)."
+    )
+    note: str = Field("", max_length=200, description="Required for a network photo.")
 
 
 class PhotoStateOut(Schema):
@@ -343,7 +347,9 @@ def push(request, body: PushIn):
 @api.post("/photos/{photo_id}", response={200: PhotoStateOut, **ERRORS})
 def photo_start(request, photo_id: uuid.UUID, body: PhotoStartIn):
     """Announce a photo (its candidate, size and SHA-256); again: where it has got to."""
-    return services.start_photo(request.auth, photo_id, body.candidate, body.size, body.sha256)
+    return services.start_photo(
+        request.auth, photo_id, body.candidate, body.size, body.sha256, body.source, body.note
+    )
 
 
 @api.put(

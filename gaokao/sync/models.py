@@ -117,6 +117,9 @@ class PhotoUpload(models.Model):
     received = models.PositiveIntegerField(default=0)
     data = models.BinaryField(default=b"")  # until complete (at most one photo's bytes)
     photo_id = models.UUIDField(null=True, blank=True)  # the CandidatePhoto made of it
+    # Where the photo came from and the point's note, as the point recorded them (E4, E6).
+    source = models.CharField(max_length=8, default="camera")
+    note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -1153,11 +1153,37 @@ def _own_upload(device: Device, photo_id: Any, *, lock: bool = False) -> PhotoUp
     return upload
 
 
+def _photo_origin(source: Any, note: Any) -> tuple[str, str]:
+    """The photo's source and note as the point recorded them, checked like the office
+    web's photo form: a photo sent over the network names how it came (E6)."""
+    if source not in PhotoSource.values:
+        raise SyncRefused(
+            _("source must be one of: %(values)s.") % {"values": ", ".join(PhotoSource.values)},
+            code="source",
+        )
+    if note is not None and not isinstance(note, str):
+        raise SyncRefused(_("%(field)s must be text.") % {"field": "note"}, code="type")
+    note = clean_text(note)[:200]
+    if source == PhotoSource.NETWORK and not note:
+        raise SyncRefused(
+            _("Say who sent the photo over the network and how."), code="note"
+        )
+    return source, note
+
+
 def start_photo(
-    device: Device, photo_id: Any, candidate_id: Any, size: Any, sha256: Any
+    device: Device,
+    photo_id: Any,
+    candidate_id: Any,
+    size: Any,
+    sha256: Any,
+    source: Any = PhotoSource.CAMERA,
+    note: Any = "",
 ) -> dict[str, Any]:
     """Announce a photo of one of the point's candidates (E4: taken at the point, maybe
-    offline). Starting the same photo again answers where it has got to."""
+    offline; E6: sent by the candidate). Starting the same photo again answers where it
+    has got to."""
+    source, note = _photo_origin(source, note)
     pk, cid = _uuid(photo_id), _uuid(candidate_id)
     if pk is None:
         raise SyncRefused(_("The photo id must be a UUID."), code="photo_id")
@@ -1184,7 +1210,13 @@ def start_photo(
         try:
             with transaction.atomic():
                 existing = PhotoUpload.objects.create(
-                    id=pk, device=device, candidate=candidate, size=size, sha256=digest
+                    id=pk,
+                    device=device,
+                    candidate=candidate,
+                    size=size,
+                    sha256=digest,
+                    source=source,
+                    note=note,
                 )
         except IntegrityError:  # started by a second request at the same moment
             existing = PhotoUpload.objects.get(pk=pk)
@@ -1249,8 +1281,8 @@ def _complete(device: Device, upload: PhotoUpload, data: bytes) -> SyncRefused |
             photo = add_photo(
                 candidate,
                 data,
-                source=PhotoSource.CAMERA,
-                note=_("point client %(name)s") % {"name": device.name},
+                source=upload.source,
+                note=upload.note or _("point client %(name)s") % {"name": device.name},
                 by=device.enrolled_by,
             )
         except PhotoRefused as e:

@@ -257,6 +257,20 @@ def test_e5_photos_are_stored_once(season, number_range, point, county_user, dev
     assert candidate.photos.count() == 1
 
 
+def test_e6_a_photo_sent_by_the_candidate_keeps_its_source_and_note_on_the_disc(
+    season, number_range, point, county_user, device, write
+):
+    change = create_change(point, 1)
+    entry = photo_entry(change["candidate"], encode(asymmetric(600, 800)))
+    entry |= {"source": "network", "note": "考生家长用微信发来"}
+    network_without_note = photo_entry(change["candidate"], encode(asymmetric(640, 800)))
+    network_without_note["source"] = "network"
+    result = services.apply(write([change], [entry, network_without_note]), county_user)
+    assert result.photos == {"stored": 1, "already": 0, "refused": 1}
+    photo = Candidate.objects.get(pk=change["candidate"]).photos.get()
+    assert (photo.source, photo.note) == ("network", "考生家长用微信发来")
+
+
 def test_e5_a_photo_half_sent_by_sync_is_completed_from_the_bundle(
     season, number_range, point, county_user, device, write
 ):

@@ -180,3 +180,24 @@ def test_e5_a_piece_larger_than_a_request_may_be_is_413(api, candidate, jpeg, se
     answer = api.put(f"/photos/{photo_id}?offset=0", jpeg[:2000])
     assert answer.status_code == 413 and answer.json()["detail"]
     assert api.get(f"/photos/{photo_id}").json()["received"] == 0
+
+
+def test_e6_a_photo_sent_by_the_candidate_keeps_its_source_and_note(api, candidate, jpeg):
+    note = "考生通过微信发送（因疫情无法到点）"
+    photo_id, answer = start(api, candidate, jpeg, source="network", note=note)
+    assert answer.status_code == 200
+    api.put(f"/photos/{photo_id}?offset=0", jpeg)
+    photo = CandidatePhoto.objects.get(candidate=candidate)
+    assert (photo.source, photo.note) == ("network", note)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [({"source": "network"}, 400), ({"source": "satellite"}, 422), ({"note": "x" * 201}, 422)],
+)
+def test_e6_a_network_photo_without_its_note_or_an_unknown_source_is_refused(
+    api, candidate, jpeg, overrides, status
+):
+    _photo_id, answer = start(api, candidate, jpeg, **overrides)
+    assert answer.status_code == status
+    assert not PhotoUpload.objects.exists()
