@@ -44,6 +44,7 @@ from gaokao.bundles.format import (
 )
 from gaokao.candidates.models import Candidate
 from gaokao.regions.models import RegistrationPoint
+from gaokao.sync import photos as sync_photos
 from gaokao.sync import services as sync
 from gaokao.sync.keys import parse_public_key
 from gaokao.sync.models import Device, PhotoUpload, Receipt
@@ -328,7 +329,7 @@ def _apply_photos(device: Device, photos: list[Photo], labels):
 def _apply_photo(device: Device, photo: Photo) -> str:
     """The whole photo as one chunk, from wherever the server has got to (part of it may
     have arrived by sync before the network went out)."""
-    state = sync.start_photo(
+    state = sync_photos.start_photo(
         device,
         photo.id,
         photo.candidate,
@@ -340,7 +341,7 @@ def _apply_photo(device: Device, photo: Photo) -> str:
     if _complete(state):
         return "already"
     received = _received(state)
-    state = sync.append_photo(device, photo.id, received, photo.data[received:])
+    state = sync_photos.append_photo(device, photo.id, received, photo.data[received:])
     return "stored" if _complete(state) else "refused"
 
 

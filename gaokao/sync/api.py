@@ -24,7 +24,7 @@ from pydantic import StrictInt, create_model
 
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.portal.services import DATA_FIELDS
-from gaokao.sync import services
+from gaokao.sync import photos, services
 from gaokao.sync.models import Conflict, Device
 
 MAX_CHANGES = 500
@@ -347,7 +347,7 @@ def push(request, body: PushIn):
 @api.post("/photos/{photo_id}", response={200: PhotoStateOut, **ERRORS})
 def photo_start(request, photo_id: uuid.UUID, body: PhotoStartIn):
     """Announce a photo (its candidate, size and SHA-256); again: where it has got to."""
-    return services.start_photo(
+    return photos.start_photo(
         request.auth, photo_id, body.candidate, body.size, body.sha256, body.source, body.note
     )
 
@@ -363,12 +363,12 @@ def photo_append(request, photo_id: uuid.UUID, offset: int = Query(..., ge=0)):
     if request.content_type != OCTETS:
         detail = _("Send the photo's bytes as application/octet-stream.")
         return Status(415, {"detail": detail})
-    return services.append_photo(request.auth, photo_id, offset, request.body)
+    return photos.append_photo(request.auth, photo_id, offset, request.body)
 
 
 @api.get("/photos/{photo_id}", response={200: PhotoStateOut, **ERRORS})
 def photo_status(request, photo_id: uuid.UUID):
-    return services.photo_status(request.auth, photo_id)
+    return photos.photo_status(request.auth, photo_id)
 
 
 def _conflict_out(conflict: Conflict) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from gaokao.bundles.tests.conftest import (
 )
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.photos.tests.images import asymmetric, encode
+from gaokao.sync import photos as sync_photos
 from gaokao.sync import services as sync
 from gaokao.sync.models import Conflict, Receipt
 from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
@@ -278,8 +279,8 @@ def test_e5_a_photo_half_sent_by_sync_is_completed_from_the_bundle(
     sync.apply_changes(device, [change], via="sync")
     jpeg = encode(asymmetric(600, 800))
     entry = photo_entry(change["candidate"], jpeg)
-    sync.start_photo(device, entry["id"], entry["candidate"], len(jpeg), entry["sha256"])
-    sync.append_photo(device, entry["id"], 0, jpeg[:1000])  # then the network went out
+    sync_photos.start_photo(device, entry["id"], entry["candidate"], len(jpeg), entry["sha256"])
+    sync_photos.append_photo(device, entry["id"], 0, jpeg[:1000])  # then the network went out
 
     result = services.apply(write([change], [entry]), county_user)
 

@@ -10,7 +10,7 @@ from gaokao.candidates.models import Stage
 from gaokao.photos.models import CandidatePhoto
 from gaokao.photos.services import MAX_UPLOAD_BYTES
 from gaokao.photos.tests.images import asymmetric, encode
-from gaokao.sync import services
+from gaokao.sync import photos, services
 from gaokao.sync.models import PhotoUpload
 from gaokao.sync.tests.conftest import Api, sha
 
@@ -156,12 +156,12 @@ def test_e5_pieces_must_come_as_octet_stream_with_a_good_offset(api, candidate, 
 
 def test_e5_the_service_answers_like_the_bundle_import_needs(device, candidate, jpeg):
     photo_id = uuid.uuid4()
-    state = services.start_photo(device, photo_id, candidate.pk, len(jpeg), sha(jpeg).upper())
+    state = photos.start_photo(device, photo_id, candidate.pk, len(jpeg), sha(jpeg).upper())
     assert state == {"received": 0, "complete": False}
     with pytest.raises(services.OffsetMismatch) as e:
-        services.append_photo(device, photo_id, 3, jpeg)
+        photos.append_photo(device, photo_id, 3, jpeg)
     assert e.value.received == 0
-    assert services.append_photo(device, photo_id, 0, jpeg)["complete"] is True
+    assert photos.append_photo(device, photo_id, 0, jpeg)["complete"] is True
 
 
 def test_e5_a_locked_candidate_refuses_as_sync_refusal_for_the_bundle_import(
@@ -170,7 +170,7 @@ def test_e5_a_locked_candidate_refuses_as_sync_refusal_for_the_bundle_import(
     candidate.stage = Stage.COUNTY
     candidate.save()
     with pytest.raises(services.SyncRefused) as e:
-        services.start_photo(device, uuid.uuid4(), candidate.pk, len(jpeg), sha(jpeg))
+        photos.start_photo(device, uuid.uuid4(), candidate.pk, len(jpeg), sha(jpeg))
     assert e.value.code == "locked"
 
 

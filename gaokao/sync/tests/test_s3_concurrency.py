@@ -11,7 +11,7 @@ from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate
 from gaokao.photos.models import CandidatePhoto
 from gaokao.photos.tests.images import asymmetric, encode
-from gaokao.sync import services
+from gaokao.sync import photos, services
 from gaokao.sync.models import Receipt
 from gaokao.sync.tests.conftest import create_change, sha, update_change
 from gaokao.testing.concurrency import run_together
@@ -60,8 +60,8 @@ def test_s3_a_photo_completed_twice_at_once_is_stored_once(postgresql_only, devi
     candidate = make(point)
     jpeg = encode(asymmetric(600, 800))
     photo_id = uuid.uuid4()
-    services.start_photo(device, photo_id, candidate.pk, len(jpeg), sha(jpeg))
-    results = run_together(3, lambda i: services.append_photo(device, photo_id, 0, jpeg))
+    photos.start_photo(device, photo_id, candidate.pk, len(jpeg), sha(jpeg))
+    results = run_together(3, lambda i: photos.append_photo(device, photo_id, 0, jpeg))
     assert all(isinstance(r, dict) and r["complete"] for r in results), results
     assert CandidatePhoto.objects.filter(candidate=candidate).count() == 1
     assert AuditEvent.objects.filter(action=Action.PHOTO_ADDED).count() == 1
