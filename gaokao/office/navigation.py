@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.incidents.services import open_count
 from gaokao.notices.services import unread_count
 
 ALL_ROLES = frozenset({"province", "city", "county", "point"})
@@ -42,7 +43,7 @@ NAVIGATION = [
     NavItem(_("Waiting to sync"), "client:outbox", frozenset({"point"})),
     NavItem(_("Sync conflicts"), "sync:conflicts", frozenset({"point", "county"})),
     NavItem(_("Import a disc bundle"), "bundles:import", frozenset({"county"})),
-    NavItem(_("Incidents"), "incidents:list"),
+    NavItem(_("Incidents"), "incidents:list", badge=open_count),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),

@@ -16,6 +16,17 @@ class SeasonAdmin(admin.ModelAdmin):
 
 @admin.register(Extension)
 class ExtensionAdmin(admin.ModelAdmin):
+    """Read-only: extensions are granted and withdrawn on the office web's 延期 page, which
+    keeps one row per region and phase and records each step in the audit trail."""
+
     list_display = ["phase", "region", "ends_at", "reason", "created_at"]
     list_filter = ["phase__season", "phase__kind"]
-    autocomplete_fields = ["region"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

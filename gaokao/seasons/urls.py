@@ -1,11 +1,9 @@
-from django.http import Http404
 from django.urls import path
 
+from gaokao.seasons import views
+
 app_name = "seasons"
-
-
-def placeholder(request):  # replaced by the real views
-    raise Http404
-
-
-urlpatterns = [path("", placeholder, name="extensions")]
+urlpatterns = [
+    path("", views.extensions, name="extensions"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]

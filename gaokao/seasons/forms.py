@@ -1,0 +1,102 @@
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from gaokao.regions.models import Region
+from gaokao.seasons.models import Season, day_end
+from gaokao.seasons.services import REASON_LIMIT, close_problem, grantable_regions
+
+
+class PhaseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, phase):
+        close = date_format(timezone.localtime(phase.ends_at), "Y-m-d H:i")
+        return gettext("%(phase)s (closes %(close)s)") % {
+            "phase": phase.get_kind_display(),
+            "close": close,
+        }
+
+
+class ExtensionForm(forms.Form):
+    """Grant one phase a later close for one or more regions of the province."""
+
+    phase = PhaseChoiceField(queryset=None, label=_("Phase"), empty_label=None)
+    regions = forms.TypedMultipleChoiceField(
+        label=_("Regions"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "An extension for a city covers all its counties; one for the province covers "
+            "the whole province."
+        ),
+    )
+    closes_on = forms.DateField(
+        label=_("New close: date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closes_at_time = forms.TimeField(
+        label=_("New close: time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1}),
+        help_text=_("Beijing time. Leave empty to close at the end of the day (23:59:59)."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_LIMIT)
+
+    def __init__(self, *args, season: Season, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.season = season
+        self.fields["phase"].queryset = season.phases.all()
+        regions = grantable_regions(season.province)
+        self.regions_by_pk = {r.pk: r for r in regions}
+        self.fields["regions"].choices = _grouped_choices(season.province, regions)
+        for name, field in self.fields.items():
+            if name == "phase":
+                field.widget.attrs["class"] = "form-select"
+            elif name != "regions":
+                field.widget.attrs["class"] = "form-control"
+
+    def clean(self):
+        data = super().clean()
+        day, time = data.get("closes_on"), data.get("closes_at_time")
+        if day is not None:
+            # A date alone means the end of that day, like every window of the schedule.
+            data["ends_at"] = (
+                timezone.make_aware(dt.datetime.combine(day, time))
+                if time is not None
+                else day_end(day)
+            )
+            if data.get("phase") is not None:
+                # Shown together with any other error; grant_extension checks it again.
+                problem = close_problem(data["phase"], data["ends_at"])
+                if problem:
+                    self.add_error("closes_on", problem)
+        data["region_objects"] = [self.regions_by_pk[pk] for pk in data.get("regions", [])]
+        return data
+
+    def region_groups(self) -> list[tuple[str, list]]:
+        """The region checkboxes by city, for the template: (group label, bound widgets)."""
+        widgets = {str(w.data["value"]): w for w in self["regions"]}
+        groups = []
+        for key, choices in self.fields["regions"].choices:
+            if isinstance(choices, list | tuple):  # (city name, [(pk, label), ...])
+                groups.append((key, [widgets[str(value)] for value, _label in choices]))
+            else:  # (pk, label): the province on its own
+                groups.append(("", [widgets[str(key)]]))
+        return groups
+
+
+def _grouped_choices(province: Region, regions: list[Region]) -> list:
+    cities = [r for r in regions if r.level == Region.Level.CITY]
+    counties: dict[int, list[Region]] = {}
+    for r in regions:
+        if r.level == Region.Level.COUNTY:
+            counties.setdefault(r.parent_id, []).append(r)
+    whole_province = gettext("%(province)s (the whole province)") % {"province": province.name}
+    choices: list = [(province.pk, whole_province)]
+    for city in cities:
+        group = [(city.pk, gettext("%(city)s (the whole city)") % {"city": city.name})]
+        group += [(c.pk, c.name) for c in counties.get(city.pk, [])]
+        choices.append((city.name, group))
+    return choices
