@@ -1,11 +1,6 @@
-from django.http import Http404
 from django.urls import path
 
+from gaokao.gate import views
+
 app_name = "gate-portal"
-
-
-def placeholder(request):  # replaced by the real views
-    raise Http404
-
-
-urlpatterns = [path("", placeholder, name="wait")]
+urlpatterns = [path("", views.wait, name="wait")]

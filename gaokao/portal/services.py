@@ -65,15 +65,19 @@ def sign_in(request: HttpRequest, registration_number: str, password: str) -> Ca
             raise SignInRefused(lock_message(until))
         raise SignInRefused(_("The registration number or password is wrong."))
     throttle.reset("candidate-number", number)
+    return candidate
+
+
+def signed_in(request: HttpRequest, candidate: Candidate) -> None:
+    """The candidate is in (after the time slot and the admission queue, E1): audited."""
     Candidate.objects.filter(pk=candidate.pk).update(portal_last_login=timezone.now())
     record(
         Action.LOGIN,
         request=request,
         unit=candidate.point,
-        label=label(number),
+        label=label(candidate.registration_number),
         target=candidate,
     )
-    return candidate
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ from functools import wraps
 from django.shortcuts import redirect
 
 from gaokao.candidates.models import Candidate
+from gaokao.gate import services as gate
+from gaokao.portal import services
 
 KEY = "portal_candidate"
 IDLE_SECONDS = 30 * 60
@@ -15,10 +17,13 @@ IDLE_SECONDS = 30 * 60
 def start(request, candidate: Candidate) -> None:
     request.session.cycle_key()  # a new session key at sign-in: no fixation
     request.session[KEY] = {"id": str(candidate.pk), "seen": time.time()}
+    services.signed_in(request, candidate)
 
 
 def end(request) -> None:
-    request.session.pop(KEY, None)
+    state = request.session.pop(KEY, None)
+    if state:
+        gate.free_seat(request, state["id"])  # E1: the next in line may have it
 
 
 def current(request) -> Candidate | None:
@@ -30,9 +35,12 @@ def current(request) -> Candidate | None:
         return None
     state["seen"] = time.time()
     request.session.modified = True
-    return (
+    candidate = (
         Candidate.objects.select_related("point__county", "season").filter(pk=state["id"]).first()
     )
+    if candidate is not None:
+        gate.refresh_seat(request, candidate.pk)  # E1: the seat stays taken while active
+    return candidate
 
 
 def candidate_required(view):

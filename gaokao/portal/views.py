@@ -16,6 +16,7 @@ from gaokao.candidates.models import Candidate, Stage
 from gaokao.candidates.services import IntakeRefused, login_card_blockers
 from gaokao.codes.models import Code, Table
 from gaokao.documents.proofreading import proofreading_sheet
+from gaokao.gate import services as gate
 from gaokao.payments import services as payments
 from gaokao.portal import services, session
 from gaokao.portal.forms import (
@@ -44,8 +45,14 @@ def sign_in(request):
         except SignInRefused as e:
             form.add_error(None, str(e))
         else:
-            session.start(request, candidate)
-            return redirect("portal:status")
+            refusal = gate.slot_refusal(candidate)  # E1: the region's time slots
+            if refusal:
+                form.add_error(None, refusal)
+            elif gate.admit(request, candidate):  # E1: a seat under the cap, or the queue
+                session.start(request, candidate)
+                return redirect("portal:status")
+            else:
+                return redirect("gate-portal:wait")
     return render(request, "portal/login.html", {"form": form})
 
 

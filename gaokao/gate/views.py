@@ -1,0 +1,203 @@
+"""The province's page for the pause, the admission limit and the portal's time slots
+(E1, E3); the candidates' waiting page; the page every paused request gets.
+
+Thin: each view parses the request and calls gaokao.gate.services."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.http import require_POST
+
+from gaokao.accounts.models import Role
+from gaokao.gate import services
+from gaokao.gate.forms import AdmissionForm, PauseForm, ResumeForm, SlotForm
+from gaokao.gate.models import Pause, Scope, TimeSlot
+from gaokao.office.access import roles_required
+from gaokao.portal import session
+
+province_only = roles_required(Role.PROVINCE)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# ── the province's page ────────────────────────────────────────────────────────────────
+
+
+def _index(request, *, pause_form=None, admission_form=None):
+    cap = services.cap()
+    # Read without the per-process cache: the province sees the state as it is.
+    pauses = {p.scope: p for p in Pause.objects.select_related("by")}
+    context = {
+        "pauses": [(value, label, pauses.get(value)) for value, label in Scope.choices],
+        "all_paused": len(pauses) == len(Scope.choices),
+        "active": services.active_sessions(),
+        "waiting": services.waiting(),
+        "cap": cap,
+        "pause_form": pause_form or PauseForm(),
+        "admission_form": admission_form or AdmissionForm(initial={"cap": cap}),
+        "slots": TimeSlot.objects.prefetch_related("regions"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "gate/index.html", context)
+
+
+@province_only
+def index(request):
+    return _index(request)
+
+
+@province_only
+@require_POST
+def pause(request):
+    form = PauseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.pause(
+                form.cleaned_data["scope"], form.cleaned_data["message"], request=request
+            )
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            messages.success(request, _("Paused. Every app server obeys within seconds."))
+            return redirect("gate:index")
+    return _index(request, pause_form=form)
+
+
+@province_only
+@require_POST
+def resume(request):
+    form = ResumeForm(request.POST)
+    if form.is_valid() and services.resume(form.cleaned_data["scope"], request=request):
+        messages.success(request, _("The pause is lifted."))
+    else:
+        messages.info(request, _("That was not paused."))
+    return redirect("gate:index")
+
+
+@province_only
+@require_POST
+def admission(request):
+    form = AdmissionForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.set_cap(form.cleaned_data["cap"], request=request)
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            if changed:
+                messages.success(request, _("The admission limit is saved."))
+            return redirect("gate:index")
+    return _index(request, admission_form=form)
+
+
+def _slot_page(request, slot: TimeSlot | None):
+    province = request.user.region
+    form = SlotForm(request.POST or None, province=province, instance=slot)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.save_slot(
+                slot,
+                name=data["name"],
+                first_day=data["first_day"],
+                last_day=data["last_day"],
+                starts=data["starts"],
+                ends=data["ends"],
+                region_ids=data["regions"],
+                province=province,
+                request=request,
+            )
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            messages.success(request, _("The time slot is saved."))
+            return redirect("gate:index")
+    return render(request, "gate/slot.html", {"form": form, "slot": slot})
+
+
+@province_only
+def slot_new(request):
+    return _slot_page(request, None)
+
+
+@province_only
+def slot_edit(request, pk: int):
+    return _slot_page(request, get_object_or_404(TimeSlot, pk=pk))
+
+
+@province_only
+@require_POST
+def slot_delete(request, pk: int):
+    slot = get_object_or_404(TimeSlot, pk=pk)
+    services.delete_slot(slot, request=request)
+    messages.success(request, _("The time slot “%(name)s” is deleted.") % {"name": slot.name})
+    return redirect("gate:index")
+
+
+# ── the candidates' waiting page ────────────────────────────────────────────────────────
+
+
+@never_cache
+def wait(request):
+    """/ks/wait/: reloads itself every few seconds; each load is a poll that keeps the
+    place in the queue and lets the candidate in when their turn comes."""
+    if session.current(request) is not None:
+        return redirect("portal:status")
+    outcome = services.poll(request)
+    if outcome is None:
+        return redirect("portal:login")
+    if outcome.candidate is not None:
+        session.start(request, outcome.candidate)
+        return redirect("portal:status")
+    if outcome.lapsed:
+        messages.info(
+            request,
+            _(
+                "Your place in the queue has lapsed (the waiting page was closed or lost "
+                "its connection). Please sign in again."
+            ),
+        )
+        return redirect("portal:login")
+    response = render(
+        request, "gate/wait.html", {"wait": outcome, "poll_seconds": services.POLL_SECONDS}
+    )
+    response["Refresh"] = str(services.POLL_SECONDS)
+    return response
+
+
+# ── what a paused request gets ─────────────────────────────────────────────────────────
+
+
+@xframe_options_deny  # the clickjacking middleware sits after the gate and is skipped
+def paused(request, pause: Pause):
+    """503 with the province's message and Retry-After; JSON for the point clients' API."""
+    if request.path_info.startswith("/api/"):
+        detail = _("The service is paused. %(message)s") % {"message": pause.message}
+        response = JsonResponse({"detail": detail}, status=503)
+    else:
+        context = {
+            "pause": pause,
+            "base": "portal/base.html" if pause.scope == Scope.PORTAL else "base.html",
+            "unsaved": request.method not in ("GET", "HEAD", "OPTIONS"),
+            "sign_in": pause.scope == Scope.OFFICE and not request.user.is_authenticated,
+        }
+        response = render(request, "gate/paused.html", context, status=503)
+        if request.headers.get("HX-Request") and request.method == "GET":
+            response["HX-Refresh"] = "true"  # show the whole page, not a silent failure
+    response["Retry-After"] = str(services.RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    # A pause is the province's decision, not a server error: Django would log every
+    # paused request at ERROR level (the request log still records each one).
+    response._has_been_logged = True
+    return response
