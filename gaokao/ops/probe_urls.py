@@ -1,13 +1,11 @@
-from django.http import HttpResponse
+"""Mounted at the site root: /healthz, /readyz, /metrics (no sign-in, no CSRF, never paused)."""
+
 from django.urls import path
 
-
-def placeholder(request):  # replaced by the real views
-    return HttpResponse("ok")
-
+from gaokao.ops import views
 
 urlpatterns = [
-    path("healthz", placeholder, name="healthz"),
-    path("readyz", placeholder, name="readyz"),
-    path("metrics", placeholder, name="metrics"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
 ]

@@ -1,11 +1,7 @@
-from django.http import Http404
 from django.urls import path
+
+from gaokao.ops import views
 
 app_name = "ops"
 
-
-def placeholder(request):  # replaced by the real views
-    raise Http404
-
-
-urlpatterns = [path("", placeholder, name="status")]
+urlpatterns = [path("", views.status, name="status")]

@@ -65,11 +65,11 @@ def servers(postgresql_only, transactional_db, tmp_path):
     processes, bases = [], []
     for n in range(2):
         port = free_port()
+        command = [str(gunicorn), "gaokao.wsgi:application", "--bind", f"127.0.0.1:{port}"]
         log = (tmp_path / f"server{n}.log").open("w")
         processes.append(
-            subprocess.Popen(  # noqa: S603 (our own interpreter's gunicorn)
-                [str(gunicorn), "gaokao.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-                + ["--workers", "2", "--threads", "2"],
+            subprocess.Popen(
+                [*command, "--workers", "2", "--threads", "2"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
