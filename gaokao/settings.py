@@ -15,6 +15,7 @@ GAOKAO_READER_URL the point PC's ID-card reader bridge, default http://127.0.0.1
 GAOKAO_PORTAL_URL the candidate portal's address for login cards, default this site's /ks/
 LOG_FORMAT        json (one object per line, with the request id) or text, default json
 GAOKAO_HTTPS      True behind nginx with TLS: secure cookies, HSTS, redirect to https
+GAOKAO_TRUSTED_PROXIES  comma-separated addresses of our nginx: client address from X-Forwarded-For
 GAOKAO_METRICS_TOKEN  bearer token for /metrics from other hosts (loopback needs none)
 """
 
@@ -272,5 +273,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# The addresses of our own reverse proxies (nginx): behind them, the client's address is
+# taken from X-Forwarded-For (gaokao.ops.middleware.client_address).
+TRUSTED_PROXIES = frozenset(
+    a.strip() for a in os.environ.get("GAOKAO_TRUSTED_PROXIES", "").split(",") if a.strip()
+)
 # /metrics answers scrapers from loopback, or anyone presenting this bearer token.
 METRICS_TOKEN = envsecret("GAOKAO_METRICS_TOKEN")

@@ -9,8 +9,9 @@ from gaokao.regions.models import Region, RegistrationPoint
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as the app server saw it. Behind nginx, the proxy must set
-    REMOTE_ADDR (e.g. via gunicorn's forwarded-allow-ips), never trust a client header."""
+    """The client's address. Behind nginx (GAOKAO_TRUSTED_PROXIES), the first middleware
+    has put the address nginx saw into REMOTE_ADDR; a client's own header is never
+    trusted."""
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 

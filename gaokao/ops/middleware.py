@@ -3,6 +3,7 @@ per request, and the request metrics."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
@@ -32,6 +33,28 @@ def incoming_request_id(request) -> str:
     if VALID_REQUEST_ID.fullmatch(value):
         return value
     return uuid.uuid4().hex
+
+
+def _address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def client_address(meta: dict) -> str | None:
+    """The client's address: REMOTE_ADDR, or, when that is one of our own proxies
+    (GAOKAO_TRUSTED_PROXIES, e.g. nginx), the nearest address in X-Forwarded-For that is
+    not one of them. Everything that counts per address (sign-in throttles, the audit
+    trail, /metrics' loopback rule) then sees the candidate, not nginx."""
+    remote = meta.get("REMOTE_ADDR")
+    trusted = settings.TRUSTED_PROXIES
+    if remote not in trusted:
+        return remote
+    hops = [_address(h) for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    while hops and hops[-1] in trusted:
+        hops.pop()
+    return hops[-1] if hops and hops[-1] else remote
 
 
 def route_of(request) -> str:
@@ -70,6 +93,8 @@ class RequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if settings.TRUSTED_PROXIES:
+            request.META["REMOTE_ADDR"] = client_address(request.META)
         request_id = incoming_request_id(request)
         request.request_id = request_id
         # Cleared when the response is closed (`request_finished`), not here: Django logs

@@ -48,3 +48,32 @@ def test_e3_probes_need_no_sign_in_and_no_csrf_token(client, province_user):
     assert strict.get("/healthz").status_code == 200
     assert strict.get("/readyz").status_code == 200
     assert strict.post("/healthz").status_code == 405  # read-only, never a form target
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "seen"),
+    [
+        ("10.0.0.5", "203.0.113.7", "203.0.113.7"),  # through our nginx
+        ("10.0.0.5", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # a forged first hop
+        ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # two of our proxies
+        ("10.0.0.5", "not-an-address", "10.0.0.5"),
+        ("10.0.0.5", "", "10.0.0.5"),
+        ("203.0.113.9", "127.0.0.1", "203.0.113.9"),  # not our proxy: its header is ignored
+    ],
+)
+def test_e1_the_clients_address_behind_our_proxies(settings, remote, forwarded, seen):
+    from gaokao.ops.middleware import client_address
+
+    settings.TRUSTED_PROXIES = frozenset({"10.0.0.5", "10.0.0.6"})
+    meta = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}
+    assert client_address(meta) == seen
+
+
+def test_e3_metrics_through_nginx_are_not_loopback(client, settings):
+    """nginx on the same host connects from 127.0.0.1: the scrape rule must see the
+    client behind it."""
+    settings.TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    settings.METRICS_TOKEN = None
+    outside = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert outside.status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
