@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "gaokao.gate",
     "gaokao.incidents",
     "gaokao.ops",
+    "gaokao.privacy",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",

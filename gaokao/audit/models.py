@@ -85,6 +85,10 @@ class Action(models.TextChoices):
     INCIDENT_REOPENED = "incidents.reopened", _("Incident reopened")
     BACKUP_WRITTEN = "ops.backup", _("Backup written")
     BACKUP_RESTORED = "ops.restored", _("Backup restored")
+    IDENTITY_VIEWED = "privacy.identity_viewed", _("Full ID number viewed")
+    KEYS_ROTATED = "privacy.rotated", _("Encryption keys rotated")
+    REAUTHENTICATED = "auth.reauthenticated", _("Password and code confirmed again")
+    PURGED = "retention.purged", _("Personal data of a closed season removed")
 
 
 class AuditEvent(models.Model):
