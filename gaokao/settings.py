@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "gaokao.incidents",
     "gaokao.ops",
     "gaokao.privacy",
+    "gaokao.retention",
     "gaokao.presets",
     "gaokao.office",
     "gaokao.demo",

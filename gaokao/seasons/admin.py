@@ -10,7 +10,7 @@ class PhaseInline(admin.TabularInline):
 
 @admin.register(Season)
 class SeasonAdmin(admin.ModelAdmin):
-    list_display = ["name", "year", "province", "is_current"]
+    list_display = ["name", "year", "province", "is_current", "retain_until"]
     inlines = [PhaseInline]
 
 

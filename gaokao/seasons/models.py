@@ -37,6 +37,13 @@ class Season(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     is_current = models.BooleanField(_("current season"), default=False)
+    # The day from which the season's personal data may be removed (`gaokao purge`).
+    retain_until = models.DateField(
+        _("keep personal data until"),
+        null=True,
+        blank=True,
+        help_text=_("After this day, `gaokao purge` may remove the season's personal data."),
+    )
 
     objects = SeasonQuerySet.as_manager()
 
