@@ -20,7 +20,6 @@ from gaokao.portal.services import DATA_FIELDS, may_change_data
 from gaokao.portal.views import _identity
 from gaokao.sync.display import field_labels, shown, value_rows
 from gaokao.sync.forms import ResolveForm
-from gaokao.sync.models import Conflict
 
 points_only = roles_required(Role.POINT)
 
@@ -150,18 +149,14 @@ def resolve(request, pk):
         initial={"version": conflict.current_version},
     )
     if request.method == "POST" and form.is_valid():
-        button = request.POST.get("choice", "")
-        if button not in Conflict.Resolution.values:
-            form.add_error(None, _("Choose the point's values, the server's, or field by field."))
-        else:
-            choice, fields = form.decision(button)
-            try:
-                summary = conflicts.resolve(entry, conflict, choice, fields)
-            except conflicts.Unresolvable as e:
-                messages.error(request, e.message)
-                return redirect("client:resolve", pk=entry.pk)
-            messages.success(request, _("The conflict is resolved. %(sync)s") % {"sync": summary})
-            return redirect("client:outbox")
+        choice, fields = form.decision()
+        try:
+            summary = conflicts.resolve(entry, conflict, choice, fields)
+        except conflicts.Unresolvable as e:
+            messages.error(request, e.message)
+            return redirect("client:resolve", pk=entry.pk)
+        messages.success(request, _("The conflict is resolved. %(sync)s") % {"sync": summary})
+        return redirect("client:outbox")
     rows = value_rows(conflict.point_values, conflict.server_values)
     for row in rows:
         row["field"] = form[f"keep_{row['name']}"]

@@ -26,8 +26,19 @@ class ResolveForm(StyledForm):
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
 
-    def decision(self, button: str) -> tuple[str, list[str]]:
+    def clean(self):
+        # The button pressed: "point", "server" or "fields" (apply the radios).
+        button = self.data.get("choice", "")
+        if button not in Conflict.Resolution.values:
+            raise forms.ValidationError(
+                _("Choose the point's values, the server's, or field by field.")
+            )
+        self.cleaned_data["choice"] = button
+        return self.cleaned_data
+
+    def decision(self) -> tuple[str, list[str]]:
         """(choice, fields) for services.resolve from the button and the radios."""
+        button = self.cleaned_data["choice"]
         if button in (Conflict.Resolution.POINT, Conflict.Resolution.SERVER):
             return button, []
         kept = [n for n in self.names if self.cleaned_data[f"keep_{n}"] == "point"]

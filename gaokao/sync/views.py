@@ -88,28 +88,24 @@ def conflict_detail(request, pk: int):
         messages.info(request, _("This conflict was resolved already."))
         return redirect("sync:conflict", pk=conflict.pk)
     if request.method == "POST" and form.is_valid():
-        button = request.POST.get("choice", "")
-        if button not in Conflict.Resolution.values:
-            form.add_error(None, _("Choose the point's values, the server's, or field by field."))
+        choice, fields = form.decision()
+        try:
+            services.resolve(
+                conflict,
+                choice,
+                fields,
+                by=request.user,
+                version=form.cleaned_data["version"],
+                request=request,
+            )
+        except IntakeRefused as e:
+            if getattr(e, "code", None) == "stale":  # show the current values again
+                messages.error(request, services.message_of(e))
+                return redirect("sync:conflict", pk=conflict.pk)
+            form.add_error(None, services.message_of(e))
         else:
-            choice, fields = form.decision(button)
-            try:
-                services.resolve(
-                    conflict,
-                    choice,
-                    fields,
-                    by=request.user,
-                    version=form.cleaned_data["version"],
-                    request=request,
-                )
-            except IntakeRefused as e:
-                if getattr(e, "code", None) == "stale":  # show the current values again
-                    messages.error(request, services.message_of(e))
-                    return redirect("sync:conflict", pk=conflict.pk)
-                form.add_error(None, services.message_of(e))
-            else:
-                messages.success(request, _("The conflict is resolved."))
-                return redirect("sync:conflicts")
+            messages.success(request, _("The conflict is resolved."))
+            return redirect("sync:conflicts")
     rows = _rows(conflict)
     may_apply = services.may_resolve(request.user, conflict, Conflict.Resolution.POINT)
     if form is not None and may_apply:
