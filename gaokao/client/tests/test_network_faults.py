@@ -323,7 +323,19 @@ def test_r4_e5_cut_connections_lose_nothing_and_apply_nothing_twice(central, tmp
             assert outbox() == []
             numbers = query(server_db, "SELECT registration_number FROM candidates_candidate")
             assert (later["numbers"][0],) in numbers and len(numbers) == 5
-            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/office/login/", timeout=5)
+            # The sync thread may finish before the web server has bound its port (system
+            # checks on a busy machine): wait for it.
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    page = urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/office/login/", timeout=5
+                    )
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or serving.poll() is not None:
+                        raise
+                    time.sleep(0.5)
             assert page.status == 200
         finally:
             serving.terminate()
