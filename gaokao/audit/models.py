@@ -115,7 +115,18 @@ class AuditEvent(models.Model):
         RegistrationPoint, models.PROTECT, null=True, blank=True, related_name="+"
     )
     target = models.CharField(_("object"), max_length=200, blank=True)
+    # The object as data, when it is a model instance: its label ("candidates.candidate")
+    # and primary key. `target` is only its name at the time, for display.
+    target_type = models.CharField(max_length=100, blank=True, editable=False)
+    target_id = models.CharField(max_length=64, blank=True, editable=False)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # The hash chain (gaokao.audit.chain): one chain per unit and day, so that writers of
+    # different units never wait for each other; `hash` is an HMAC over the event's fields,
+    # `seq` and the hash of the event before it in the chain.
+    chain = models.CharField(max_length=40, blank=True, editable=False)
+    seq = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = UnitQuerySet.as_manager()
 
@@ -123,6 +134,23 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_event_target")]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.get_action_display()}"
+
+
+class AuditChainHead(models.Model):
+    """The last event of one chain: the row each writer locks to append, and the check
+    that the newest events of a chain were not removed."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    day = models.DateField(db_index=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.seq}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.audit.models import Action, AuditEvent
+from gaokao.audit.verify import chain_problems
 from gaokao.office.forms import StyledForm
 
 
@@ -47,6 +48,18 @@ def events(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "audit/events.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    query.pop("verify", None)
+    problems = None
+    if request.GET.get("verify"):
+        # On demand only: the chains of the events shown, all of them the user's units'.
+        problems = chain_problems({event.chain for event in page})
+        for event in page:
+            event.chain_intact = bool(event.chain) and not problems.get(event.chain)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "problems": problems,
+        "problems_found": [p for found in (problems or {}).values() for p in found],
+    }
+    return render(request, "audit/events.html", context)
