@@ -17,6 +17,9 @@ LOG_FORMAT        json (one object per line, with the request id) or text, defau
 GAOKAO_HTTPS      True behind nginx with TLS: secure cookies, HSTS, redirect to https
 GAOKAO_TRUSTED_PROXIES  comma-separated addresses of our nginx: client address from X-Forwarded-For
 GAOKAO_METRICS_TOKEN  bearer token for /metrics from other hosts (loopback needs none)
+GAOKAO_AUDIT_KEY  HMAC key of the audit trail's chains (default: derived from SECRET_KEY)
+GAOKAO_DATA_KEYS  "id:base64,…" AES-GCM keys for ID numbers at rest (generated with SQLite)
+GAOKAO_INDEX_KEY  the blind-index key of ID numbers (generated with SQLite)
 """
 
 import os
@@ -111,6 +114,20 @@ if not SECRET_KEY:
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
 
+# ID numbers at rest (docs/security.md): AES-GCM data keys "id:base64,…" (the first is
+# current) and the blind-index key; generated into DATA_DIR/keys with SQLite, required with a
+# database server (gaokao.privacy refuses to start without them).
+DATA_KEYS = envsecret("GAOKAO_DATA_KEYS")
+INDEX_KEY = envsecret("GAOKAO_INDEX_KEY")
+OLD_INDEX_KEY = envsecret("GAOKAO_OLD_INDEX_KEY")  # only during `gaokao privacy rotate --reindex`
+
+# The HMAC key of the audit trail's hash chains (default: derived from SECRET_KEY); older
+# keys stay in the fallbacks so that events signed before a rotation still verify.
+AUDIT_KEY = envsecret("GAOKAO_AUDIT_KEY")
+AUDIT_KEY_FALLBACKS = [
+    k for k in os.environ.get("GAOKAO_AUDIT_KEY_FALLBACKS", "").split(",") if k.strip()
+]
+
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -169,6 +186,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "gaokao.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "gaokao.office.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -261,7 +279,10 @@ LOG_FORMAT = envchoice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "gaokao.ops.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "gaokao.ops.logging.RequestIdFilter"},
+        "mask_ids": {"()": "gaokao.privacy.logging.MaskIdNumbers"},
+    },
     "formatters": {
         "json": {"()": "gaokao.ops.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -269,7 +290,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "mask_ids"],
             "formatter": LOG_FORMAT,
         }
     },

@@ -1,4 +1,6 @@
 from django.contrib.admin import AdminSite
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +12,12 @@ def restrict_admin_to_province(site: AdminSite) -> None:
         user = request.user
         return user.is_active and user.is_staff and getattr(user, "role", None) == "province"
 
+    def login(request, extra_context=None):
+        # The admin's own login form checks the password only: no authenticator code, no
+        # real-name authentication, no throttling. Everyone signs in at the office web.
+        return redirect_to_login(request.GET.get("next") or reverse(f"{site.name}:index"))
+
     site.has_permission = has_permission
+    site.login = login
     site.site_header = _("Gaokao registration — province configuration")
     site.site_title = _("Province configuration")

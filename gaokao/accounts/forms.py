@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from gaokao.lib.idnumber import validate_resident_id
 from gaokao.office.forms import StyledForm
 
-mobile_number = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
+mobile_number = RegexValidator(r"^1[3-9][0-9]{9}\Z", _("Enter an 11-digit mainland mobile number."))
 
 
 class SignInForm(StyledForm):

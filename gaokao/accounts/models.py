@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.jurisdiction import UnitQuerySet
 from gaokao.lib.idnumber import validate_resident_id
+from gaokao.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
 from gaokao.regions.models import Region, RegistrationPoint
 
 
@@ -24,7 +25,7 @@ class StaffManager(UserManager.from_queryset(UnitQuerySet)):  # type: ignore[mis
     pass
 
 
-class StaffUser(AbstractUser):
+class StaffUser(BlindIndexedModel, AbstractUser):
     """工作人员 — a staff account of the province, a city, a county or a registration point.
 
     A province, city or county account belongs to a region of that level, a point account
@@ -53,9 +54,11 @@ class StaffUser(AbstractUser):
     )
     # Real-name data (实名认证), entered by the level above and confirmed at first login.
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
-    id_number = models.CharField(
+    # Encrypted at rest like the candidates' numbers; found by its blind index.
+    id_number = EncryptedTextField(
         _("ID number"), max_length=18, blank=True, validators=[validate_resident_id]
     )
+    id_number_index = BlindIndexField(source="id_number", db_index=True)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
     real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
     # TOTP second factor (RFC 6238), enrolled at real-name authentication. The last

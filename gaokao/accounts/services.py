@@ -22,6 +22,7 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.audit.models import Action
 from gaokao.audit.services import client_ip, record
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
+from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region, RegistrationPoint
 
 # No 0/O, 1/l/I: initial passwords are read off paper and typed in.
@@ -136,7 +137,7 @@ def complete_setup(
         same_id = parse_resident_id(id_number).number == user.id_number.upper()
     except InvalidIdNumber as e:
         errors["id_number"], same_id = str(e.message), True
-    if real_name.strip() != user.real_name or not same_id:
+    if clean_text(real_name) != user.real_name or not same_id:
         errors["real_name"] = _(
             "The name and ID number do not match what your office entered. Check them, or ask"
             " the level above to correct your account."
@@ -239,7 +240,7 @@ def create_account(
         role=role,
         region=None if role == Role.POINT else unit,
         point=unit if role == Role.POINT else None,
-        real_name=real_name.strip(),
+        real_name=clean_text(real_name),  # no bidi override or zero-width tricks in names
         id_number=id_number,
         mobile=mobile.strip(),
     )

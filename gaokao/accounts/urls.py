@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gaokao.accounts import views
+from gaokao.accounts import reauth, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("issued/slips.pdf", views.slips_pdf, name="slips"),
     path("issued/done/", views.issued_done, name="issued_done"),
     path("<int:pk>/<slug:action>/", views.account_action, name="action"),
+    path("confirm-identity/", reauth.reauth, name="reauth"),
 ]

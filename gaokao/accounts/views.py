@@ -14,6 +14,7 @@ from gaokao.accounts import services
 from gaokao.accounts.forms import AccountForm, PointAccountRow
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role, StaffUser
+from gaokao.accounts.reauth import reauth_required
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.documents.slips import CredentialSlip, render_credential_slips
@@ -94,6 +95,7 @@ ACTIONS = {
 
 
 @offices_only
+@reauth_required(only=lambda request, pk, action: action in ("reset-password", "reset-totp"))
 def account_action(request, pk: int, action: str):
     """GET asks for confirmation; POST does it."""
     if action not in ACTIONS:

@@ -458,8 +458,8 @@ def _parse_manifest(raw: bytes) -> Manifest:
         created_at = dt.datetime.fromisoformat(created)
     except ValueError:
         raise _damaged() from None
-    if created_at.tzinfo is None:
-        raise _damaged()
+    if created_at.tzinfo is None or not 2000 <= created_at.year <= 9998:
+        raise _damaged()  # (year 1 at UTC+14 cannot even be shown in Beijing time)
     return Manifest(
         format=VERSION,
         device_id=_uuid(m.get("device")),

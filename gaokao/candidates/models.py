@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.jurisdiction import scoped_manager
+from gaokao.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 
@@ -54,13 +55,15 @@ class Stage(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted by the province")
 
 
-class Candidate(models.Model):
+class Candidate(BlindIndexedModel):
     """考生 — a candidate registered at one point in one season.
 
     The primary key is a UUID so that a point client can create candidates offline and sync
     them without collisions. `version` grows with every change, for optimistic locking:
     a save based on an older version is refused instead of overwriting someone's work.
     The card's address is never stored (O4); the card photo (WLT) is kept as read.
+    The document number, and the student number that holds it ("G" + ID number), are
+    encrypted at rest; the number is found by its blind index (gaokao.privacy).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -84,7 +87,8 @@ class Candidate(models.Model):
 
     # Identity (S3, O1–O3): from the card reader, or keyed in by staff and verified later.
     document_type = models.CharField(_("document type"), max_length=8, default="1")
-    id_number = models.CharField(_("document number"), max_length=30)
+    id_number = EncryptedTextField(_("document number"), max_length=30)
+    id_number_index = BlindIndexField(source="id_number", db_index=True)
     name = models.CharField(_("full name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, blank=True)
@@ -156,7 +160,9 @@ class Candidate(models.Model):
         blank=True,
         help_text=_("A code from the province's school list."),
     )
-    student_number = models.CharField(_("student registration number"), max_length=19, blank=True)
+    student_number = EncryptedTextField(
+        _("student registration number"), max_length=19, blank=True
+    )
     proficiency_number = models.CharField(
         _("academic proficiency exam number"), max_length=20, blank=True
     )
@@ -195,7 +201,7 @@ class Candidate(models.Model):
             ),
             # One registration per person and season (duplicate registration, S3).
             models.UniqueConstraint(
-                fields=["season", "id_number"], name="id_number_unique_in_season"
+                fields=["season", "id_number_index"], name="id_number_unique_in_season"
             ),
             models.CheckConstraint(
                 condition=Q(fee_fen__isnull=True) | Q(fee_fen__gte=0), name="fee_not_negative"

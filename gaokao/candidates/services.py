@@ -32,7 +32,10 @@ from gaokao.candidates.models import (
 )
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
+from gaokao.lib.text import clean_text
 from gaokao.numbering.services import RangeRefused, allocate_number
+from gaokao.privacy.lookups import by_index
+from gaokao.privacy.masking import mask_id
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import PhaseKind, Season
 from gaokao.submission.rules import check_editable
@@ -106,7 +109,7 @@ def _refuse_duplicate(
 ) -> None:
     existing = (
         Candidate.objects.select_related("point__county__parent")
-        .filter(season=season, id_number=id_number)
+        .filter(by_index(id_number), season=season)
         .first()
     )
     if existing is not None:
@@ -159,7 +162,7 @@ def validate_identity(identity: ManualIdentity | CardData) -> str:
         errors.append(
             ValidationError(_("Enter the document number as printed (4 to 30 characters)."))
         )
-    if not identity.name.strip() or len(identity.name.strip()) > 50:
+    if not clean_text(identity.name) or len(clean_text(identity.name)) > 50:
         errors.append(
             ValidationError(_("Enter the name as on the document (at most 50 characters)."))
         )
@@ -181,7 +184,7 @@ def _create(season, point, track_code, identity, number, **fields) -> Candidate:
                 number_range=number_range,
                 document_type=identity.document_type,
                 id_number=number,
-                name=identity.name.strip(),
+                name=clean_text(identity.name),  # keyed in: no bidi or zero-width tricks
                 sex=identity.sex,
                 ethnicity=identity.ethnicity,
                 birth_date=identity.birth_date,
@@ -310,7 +313,7 @@ def review(candidate: Candidate, *, approve: bool, reason: str, by: Any, request
     candidate = _locked(candidate)
     if candidate.review_state != ReviewState.PENDING:
         raise IntakeRefused(_("This candidate is not awaiting review."), code="not_pending")
-    reason = reason.strip()
+    reason = clean_text(reason)
     if not approve and not reason:
         raise IntakeRefused(
             _("Give the reason for the rejection; the point will see it."), code="reason"
@@ -359,7 +362,7 @@ def _check_card(candidate: Candidate, card: CardData) -> str:
         raise IntakeRefused(
             _("The card read (%(name)s, %(number)s) is not this candidate's. Nothing was changed."),
             code="card_mismatch",
-            params={"name": card.name, "number": number},
+            params={"name": card.name, "number": mask_id(number)},
         )
     return number
 
@@ -406,9 +409,10 @@ def record_point_checks(
         raise IntakeRefused(_("Choose an eligibility result."))
     if fee_fen is not None and fee_fen < 0:
         raise IntakeRefused(_("The fee cannot be negative."))
-    if fee_fen is not None and not fee_receipt.strip():
+    fee_receipt, note = clean_text(fee_receipt), clean_text(note)
+    if fee_fen is not None and not fee_receipt:
         raise IntakeRefused(_("Enter the receipt number of the fee."), code="receipt")
-    if eligibility == EligibilityResult.INELIGIBLE and not note.strip():
+    if eligibility == EligibilityResult.INELIGIBLE and not note:
         raise IntakeRefused(_("Say why the candidate is not eligible."), code="note")
     before = {
         "documents_received": candidate.documents_received,
@@ -417,8 +421,8 @@ def record_point_checks(
         "eligibility": candidate.eligibility,
     }
     candidate.documents_received = documents_received
-    candidate.fee_fen, candidate.fee_receipt = fee_fen, fee_receipt.strip()
-    candidate.eligibility, candidate.eligibility_note = eligibility, note.strip()[:200]
+    candidate.fee_fen, candidate.fee_receipt = fee_fen, fee_receipt
+    candidate.eligibility, candidate.eligibility_note = eligibility, note[:200]
     candidate.point_checked_by, candidate.point_checked_at = by, timezone.now()
     candidate.version = F("version") + 1
     candidate.save()

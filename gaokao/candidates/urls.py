@@ -20,4 +20,5 @@ urlpatterns = [
     path("<uuid:pk>/verify-card/", views.verify_card, name="verify_card"),
     path("<uuid:pk>/reset-confirmation/", views.reset_confirmation, name="reset_confirmation"),
     path("<uuid:pk>/review-form.pdf", views.review_form_pdf, name="review_form"),
+    path("<uuid:pk>/id-number/", views.reveal_id_number, name="reveal_id_number"),
 ]

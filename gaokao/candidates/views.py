@@ -35,8 +35,11 @@ from gaokao.documents.login_cards import (
 )
 from gaokao.documents.review_form import EligibilityReviewForm, render_eligibility_review_form
 from gaokao.idcard.cards import CardIdentity, InvalidCard
+from gaokao.lib.text import clean_text
 from gaokao.office import one_time
 from gaokao.office.access import roles_required
+from gaokao.privacy import services as privacy
+from gaokao.privacy.lookups import by_index
 from gaokao.seasons.models import Season
 
 ISSUED = "issued_login_cards"
@@ -66,11 +69,10 @@ def _reader_context() -> dict:
 @login_required
 def candidate_list(request):
     qs = Candidate.objects.visible_to(request.user).select_related("point")
-    query = request.GET.get("q", "").strip()
+    query = clean_text(request.GET.get("q", ""))[:60]  # no NUL or control characters
     if query:
-        qs = qs.filter(
-            Q(name__contains=query) | Q(registration_number=query) | Q(id_number=query.upper())
-        )
+        # An ID number is found exactly, through its blind index (it is encrypted at rest).
+        qs = qs.filter(Q(name__contains=query) | Q(registration_number=query) | by_index(query))
     if request.GET.get("review"):
         qs = qs.filter(review_state=request.GET["review"])
     page = Paginator(qs.order_by("registration_number"), 50).get_page(request.GET.get("page"))
@@ -137,7 +139,7 @@ def _with_card(request, act) -> JsonResponse:
     try:
         payload = json.loads(request.body)
         answer = act(CardIdentity.from_json(payload["card"]), payload)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # deep nesting: RecursionError
         error = _("The page sent no usable card data.")
         return JsonResponse({"ok": False, "error": error}, status=400)
     except InvalidCard as e:
@@ -191,7 +193,12 @@ def detail(request, pk):
     return _render_detail(request, _candidate(request, pk))
 
 
-def _render_detail(request, candidate: Candidate, checks_form: PointChecksForm | None = None):
+def _render_detail(
+    request,
+    candidate: Candidate,
+    checks_form: PointChecksForm | None = None,
+    full_id_number: str | None = None,
+):
     is_point = request.user.role == Role.POINT
     reviewable = (
         services.may_review(request.user, candidate)
@@ -206,9 +213,24 @@ def _render_detail(request, candidate: Candidate, checks_form: PointChecksForm |
         "is_point": is_point,
         "photo": candidate.photos.filter(is_current=True).first(),
         "photos_allowed": request.user.role in (Role.POINT, Role.COUNTY),
+        "full_id_number": full_id_number,
         **_reader_context(),
     }
     return render(request, "candidates/detail.html", context)
+
+
+@roles_required(Role.POINT, Role.COUNTY, Role.CITY, Role.PROVINCE)
+@require_POST
+def reveal_id_number(request, pk):
+    """The full document number, for staff whose jurisdiction holds the candidate (another
+    region's candidate: 404); every view is recorded in the audit trail. The page shows the
+    number masked until then."""
+    candidate = _candidate(request, pk)
+    number = privacy.reveal_id_number(candidate, by=request.user, request=request)
+    if request.htmx:
+        context = {"c": candidate, "full_id_number": number}
+        return render(request, "candidates/_id_number.html", context)
+    return _render_detail(request, candidate, full_id_number=number)
 
 
 def _checks_form(candidate: Candidate, data=None) -> PointChecksForm:
@@ -367,7 +389,7 @@ def _portal_url(request) -> str:
 
 @points_only
 def issued_cards_pdf(request):
-    tracks, portal = _track_names(), _portal_url(request)
+    tracks, portal, issued = _track_names(), _portal_url(request), _issued(request)
     cards = [
         LoginCard(
             portal_url=portal,
@@ -378,10 +400,13 @@ def issued_cards_pdf(request):
             point=str(c.point),
             subject_track=tracks.get(c.subject_track, c.subject_track),
         )
-        for c, password in _issued(request)
+        for c, password in issued
     ]
     if not cards:
         return _gone(request)
+    privacy.record_full_numbers(
+        "login_cards", [c for c, _p in issued], by=request.user, request=request
+    )
     return _pdf(
         render_login_cards(cards, title=_("Online registration login cards")), "login-cards.pdf"
     )
@@ -389,7 +414,7 @@ def issued_cards_pdf(request):
 
 @points_only
 def issued_sheet_pdf(request):
-    tracks = _track_names()
+    tracks, issued = _track_names(), _issued(request)
     rows = [
         LoginSheetRow(
             registration_number=c.registration_number,
@@ -398,10 +423,13 @@ def issued_sheet_pdf(request):
             subject_track=tracks.get(c.subject_track, c.subject_track),
             password=password,
         )
-        for c, password in _issued(request)
+        for c, password in issued
     ]
     if not rows:
         return _gone(request)
+    privacy.record_full_numbers(
+        "login_sheet", [c for c, _p in issued], by=request.user, request=request
+    )
     point = request.user.point
     pdf = render_login_sheet(
         rows, point=str(point), county=point.county.name, title=_("Online registration login sheet")

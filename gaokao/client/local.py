@@ -21,6 +21,7 @@ from gaokao.client.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, from_js
 from gaokao.client.models import ClientState, Known, Outbox
 from gaokao.codes.models import Code, Table
 from gaokao.numbering.models import NumberRange
+from gaokao.privacy.fields import with_indexes
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, Season
 
@@ -236,8 +237,9 @@ def apply_snapshot(snapshot: dict[str, Any], season: Season, point: Registration
     try:
         with from_server(), transaction.atomic():
             if Candidate.objects.filter(pk=candidate_id).exists():
+                # An update() writes the blind index only when told (gaokao.privacy).
                 Candidate.objects.filter(pk=candidate_id).update(
-                    **values, version=version, updated_at=timezone.now()
+                    **with_indexes(Candidate, values), version=version, updated_at=timezone.now()
                 )
             else:
                 Candidate(

@@ -50,12 +50,15 @@ def _read(source: Path | str | bytes) -> list[dict[str, str]]:
     except UnicodeDecodeError:
         raise SchoolFileError(_("The file is not UTF-8 text.")) from None
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise SchoolFileError(
-            _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
-        )
-    return list(reader)
+    try:
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SchoolFileError(
+                _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
+            )
+        return list(reader)
+    except csv.Error as e:  # e.g. a cell beyond the csv module's field limit
+        raise SchoolFileError(_("The file cannot be read as a CSV table.")) from e
 
 
 @transaction.atomic

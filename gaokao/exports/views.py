@@ -6,13 +6,21 @@ chooses the candidates of the user's jurisdiction and records the export."""
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 
+from gaokao.accounts.reauth import reauth_required
 from gaokao.exports import services
 from gaokao.exports.forms import ExportFilterForm
 from gaokao.office.access import roles_required
 
 exporters = roles_required("province", "city")
+
+
+def _back(request) -> str:
+    """After re-authentication: the export page with the same filters."""
+    query = request.GET.urlencode()
+    return reverse("exports:index") + (f"?{query}" if query else "")
 
 
 def _filters(request) -> tuple[ExportFilterForm, services.Filters | None]:
@@ -44,6 +52,7 @@ def _attachment(response, export: services.Export):
 
 
 @exporters
+@reauth_required(back=_back)
 def candidates_csv(request):
     form, filters = _filters(request)
     if filters is None:
@@ -54,6 +63,7 @@ def candidates_csv(request):
 
 
 @exporters
+@reauth_required(back=_back)
 def candidates_xlsx(request):
     form, filters = _filters(request)
     if filters is None:
@@ -64,6 +74,7 @@ def candidates_xlsx(request):
 
 
 @exporters
+@reauth_required(back=_back)
 def photos_zip(request):
     form, filters = _filters(request)
     if filters is None:

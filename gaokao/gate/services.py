@@ -30,6 +30,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate
 from gaokao.gate.models import Admission, Pause, Scope, Seat, Ticket, TimeSlot
+from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region
 
 CACHE_SECONDS = 2  # how stale one process's view of the pause may be
@@ -111,7 +112,7 @@ def pause(scope: str, message: str, *, request) -> list[str]:
     """Pause the portal, the office web of the levels below, or both, with a message.
     Pausing what is already paused changes its message and keeps the time it began."""
     scopes = _scopes(scope)
-    message = (message or "").strip()
+    message = clean_text(message, multiline=True)  # shown on every paused page
     if not message:
         raise ValidationError({"message": _("Write a message for those who find the site paused.")})
     if len(message) > MESSAGE_LIMIT:
@@ -222,7 +223,7 @@ def save_slot(
     """Create (`slot` None) or change a time slot; ValidationError by field if it is
     not coherent."""
     errors: dict[str, str] = {}
-    name = (name or "").strip()
+    name = clean_text(name)
     if not name:
         errors["name"] = _("Give the slot a name, e.g. “Changsha mornings”.")
     if first_day > last_day:

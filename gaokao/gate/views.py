@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.models import Role
+from gaokao.accounts.reauth import reauth_required
 from gaokao.gate import services
 from gaokao.gate.forms import AdmissionForm, PauseForm, ResumeForm, SlotForm
 from gaokao.gate.models import Pause, Scope, TimeSlot
@@ -59,6 +60,7 @@ def index(request):
 
 @province_only
 @require_POST
+@reauth_required(back="gate:index")
 def pause(request):
     form = PauseForm(request.POST)
     if form.is_valid():
@@ -76,6 +78,7 @@ def pause(request):
 
 @province_only
 @require_POST
+@reauth_required(back="gate:index")
 def resume(request):
     form = ResumeForm(request.POST)
     if form.is_valid() and services.resume(form.cleaned_data["scope"], request=request):

@@ -255,7 +255,7 @@ class BridgeHandler(BaseHTTPRequestHandler):
         if body.strip():
             try:
                 ok = isinstance(json.loads(body), dict)
-            except ValueError:
+            except (ValueError, RecursionError):  # "[[[[…" nested too deep
                 ok = False
             if not ok:
                 self._error(

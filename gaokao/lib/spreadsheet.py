@@ -8,12 +8,18 @@ nothing here knows what the columns mean.
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024  # a province-wide file of results is a few MB
 MAX_ROWS = 200_000
+# A province-wide XLSX of 200,000 rows unpacks to about 150 MB of XML, at most about 30
+# times its packed size; a zip bomb packs about 1,000 times.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 100
+MAX_MEMBERS = 1000
 
 
 class SpreadsheetError(Exception):
@@ -47,9 +53,30 @@ def _csv_lines(data: bytes) -> list[list[str]]:
     raise SpreadsheetError(_("The file is neither UTF-8 nor GBK text."))
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl unpacks it: a 200 KB workbook can hold a sheet of
+    gigabytes. The sizes the ZIP declares bound what zipfile hands out (it stops at the
+    declared size and then fails the CRC), so they can be checked up front."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
+        raise SpreadsheetError(_("The file is not a readable XLSX workbook.")) from e
+    total = sum(m.file_size for m in members)
+    bomb = any(
+        m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
+    if total > MAX_UNPACKED_BYTES or bomb or len(members) > MAX_MEMBERS:
+        raise SpreadsheetError(
+            _("The workbook unpacks to far more data than a table holds; it is refused.")
+        )
+
+
 def _xlsx_lines(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     # A damaged or hostile workbook can make openpyxl and the XML parser under it fail in
     # many ways (bad ZIP, broken XML, odd styles): each is the same answer for the person.
     try:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.lib.text import clean_text
 from gaokao.notices.models import OFFICE_ROLES, Attachment, Notice, NoticeRead
 from gaokao.regions.models import Region
 
@@ -194,7 +195,7 @@ def post_notice(
         raise PermissionDenied("Only a province, city or county posts notices.")
     if by is not None and not (can_post(by) and by.region_id == author_unit.pk):
         raise PermissionDenied("This user may not post notices for this unit.")
-    title = title.strip()
+    title, body = clean_text(title), clean_text(body, multiline=True)  # no bidi tricks
     if not title or len(title) > Notice._meta.get_field("title").max_length:
         raise ValidationError(_("A notice needs a title of at most 200 characters."), code="title")
     uploads = check_attachments(attachments)

@@ -39,7 +39,9 @@ from gaokao.ops.archive import ArchiveDamaged, BackupError, Checked
 
 # What of the data directory a restored installation needs (the database and the uploaded
 # files have their own place; collected static files and held uploads are not needed).
-DATA_FILES = ("secret_key", "bundles/server_x25519.pem", "client")
+# `keys` holds the keys of the ID numbers at rest (SQLite; gaokao.privacy.keys): without
+# them the restored numbers could not be read.
+DATA_FILES = ("secret_key", "keys", "bundles/server_x25519.pem", "client")
 NAME_RE = re.compile(r"^gaokao-(\d{8}-\d{6})(?:-(\d+))?\.tar$")
 VERDICT_SUFFIX = ".verify.json"
 STALE_SECONDS = 24 * 3600  # leftovers of a killed run older than this are deleted

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaokao.accounts.reauth import reauth_required
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.office.access import offices_only, roles_required
@@ -73,6 +74,7 @@ def report(request):
 
 
 @offices_only
+@reauth_required(back="payments-office:report")
 def export(request):
     """The registered (paid) candidates, as CSV for the exam organisers."""
     registrations = (

@@ -27,6 +27,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate, Stage
+from gaokao.lib.text import clean_text
 from gaokao.photos.models import CandidatePhoto, PhotoSource
 
 # The limits. A phone's full-size JPEG is 2–8 MB and 12–50 megapixels; WeChat sends about
@@ -385,7 +386,7 @@ def check_note(source: str, note: str) -> str:
     """The note, stripped; E6: a photo sent over the network must say who sent it and how."""
     if source not in PhotoSource.values:
         raise ValidationError(_("Choose where the photo comes from."), code="source")
-    note = note.strip()
+    note = clean_text(note)
     if source == PhotoSource.NETWORK and not note:
         raise ValidationError(
             _("For a photo sent over the network, note who sent it and how (phone, WeChat)."),

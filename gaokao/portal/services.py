@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import MinimumLengthValidator, NumericPasswordValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import time_format
@@ -27,6 +27,7 @@ from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry, Stage
 from gaokao.candidates.services import IntakeRefused, _locked, window_for_track
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
+from gaokao.lib.text import clean_text
 from gaokao.seasons.models import Season
 
 CONFIRMATION_VALIDATORS = [MinimumLengthValidator(8), NumericPasswordValidator()]
@@ -155,11 +156,15 @@ HISTORY_ACTIONS = (
 
 def history(candidate: Candidate, limit: int = 50) -> list[dict[str, Any]]:
     """The changes to the candidate's record, newest first: what, when, and by the
-    candidate or by which office. Staff are named by their unit only, never personally."""
+    candidate or by which office. Staff are named by their unit only, never personally.
+
+    Events are the candidate's by the candidate's key, not by the name shown at the time
+    (a number allocated or a name corrected later changes that). Events recorded before
+    the key was kept have only the name, matched at the candidate's point as before."""
+    mine = Q(target_type=Candidate._meta.label_lower, target_id=str(candidate.pk))
+    before_keys = Q(target_type="", target=str(candidate), point=candidate.point)
     events = (
-        AuditEvent.objects.filter(
-            target=str(candidate), action__in=HISTORY_ACTIONS, point=candidate.point
-        )
+        AuditEvent.objects.filter(mine | before_keys, action__in=HISTORY_ACTIONS)
         .select_related("actor__point", "actor__region")
         .order_by("-at", "-id")[:limit]
     )
@@ -214,19 +219,6 @@ _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 def confirm_key(candidate: Candidate) -> str:
     return f"confirm:{candidate.registration_number or candidate.pk}"
-
-
-def clean_text(value: Any, *, multiline: bool = False) -> str:
-    """Drop control and format characters (bidi overrides, zero-width, escape codes...);
-    keep line breaks (as \\n) in long text. Surrounding space is stripped."""
-    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
-    kept = (
-        ch
-        for ch in text
-        if (multiline and ch == "\n") or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
-    text = "".join(kept).strip()
-    return "\n".join(line.rstrip() for line in text.split("\n")) if multiline else text
 
 
 def data_window(candidate: Candidate) -> str:

@@ -27,6 +27,7 @@ from gaokao.portal.forms import (
     PortalSignInForm,
     data_forms,
 )
+from gaokao.privacy.masking import mask_id
 from gaokao.proofreading.services import is_proofread
 from gaokao.submission.services import last_return
 
@@ -117,8 +118,9 @@ def sign_out(request):
     return redirect("portal:login")
 
 
-def _identity(candidate):
-    """The identity the card or staff gave: shown, never taken from the request."""
+def _identity(candidate, *, full_number: bool = False):
+    """The identity the card or staff gave: shown, never taken from the request. The
+    document number in full only where the candidate proofreads (S7), masked elsewhere."""
     names = {
         table: dict(Code.objects.filter(table=table).values_list("code", "name"))
         for table in (Table.SEX, Table.ETHNICITY, Table.DOCUMENT_TYPE)
@@ -132,7 +134,10 @@ def _identity(candidate):
             _("Document type"),
             names[Table.DOCUMENT_TYPE].get(candidate.document_type, candidate.document_type),
         ),
-        (_("Document number"), candidate.id_number),
+        (
+            _("Document number"),
+            candidate.id_number if full_number else mask_id(candidate.id_number),
+        ),
     ]
 
 
@@ -219,7 +224,7 @@ def proofreading(request, candidate):
         rows.append((field.label, value))
     context = {
         "c": candidate,
-        "identity": _identity(candidate),
+        "identity": _identity(candidate, full_number=True),
         "rows": rows,
         "resume": resume,
         "family": family,

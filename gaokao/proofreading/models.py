@@ -71,8 +71,9 @@ class Confirmation(models.Model):
 
 class IdentityCheck(models.Model):
     """Identity keyed in by hand, checked by hand against the candidate's document at the
-    point (S7) because the card could not be read. The name and number checked are kept:
-    should either change afterwards, the check no longer counts."""
+    point (S7) because the card could not be read. The name checked and the number's blind
+    index are kept (the number itself stays encrypted on the candidate only): should either
+    change afterwards, the check no longer counts."""
 
     candidate = models.OneToOneField(
         Candidate, models.CASCADE, related_name="identity_check", verbose_name=_("candidate")
@@ -83,7 +84,7 @@ class IdentityCheck(models.Model):
     checked_at = models.DateTimeField(_("checked at"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     name = models.CharField(_("name checked"), max_length=50)
-    id_number = models.CharField(_("document number checked"), max_length=30)
+    id_number_index = models.CharField(_("document number checked (blind index)"), max_length=64)
 
     objects = scoped_manager(county="candidate__point__county", point="candidate__point")
 

@@ -72,7 +72,7 @@ def proofread_q() -> Q:
 IDENTITY_CHECKED = (
     Q(identity_source=IdentitySource.READER)
     | Q(identity_verified_at__isnull=False)
-    | Q(identity_check__name=F("name"), identity_check__id_number=F("id_number"))
+    | Q(identity_check__name=F("name"), identity_check__id_number_index=F("id_number_index"))
 )
 
 
@@ -314,7 +314,7 @@ def record_identity_check(
             "checked_at": timezone.now(),
             "note": note,
             "name": current.name,
-            "id_number": current.id_number,
+            "id_number_index": current.id_number_index,
         },
     )
     record(

@@ -26,6 +26,7 @@ from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate
 from gaokao.documents.proofreading import proofreading_sheet, registration_form
 from gaokao.office.access import roles_required
+from gaokao.privacy.lookups import by_index
 from gaokao.proofreading import services
 from gaokao.proofreading.forms import (
     FilterForm,
@@ -64,7 +65,7 @@ def _filtered(request, data):
         query = form.cleaned_data["q"].strip()
         if query:
             qs = qs.filter(
-                Q(name__contains=query) | Q(registration_number=query) | Q(id_number=query.upper())
+                Q(name__contains=query) | Q(registration_number=query) | by_index(query)
             )
     unfiltered_state = qs
     if form.is_valid() and form.cleaned_data["state"]:

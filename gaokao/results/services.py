@@ -40,6 +40,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate
 from gaokao.lib.spreadsheet import Row, SpreadsheetError, read_rows
+from gaokao.privacy.lookups import index_matches
 from gaokao.results import cells
 from gaokao.results.formats import (
     BONUS,
@@ -186,7 +187,7 @@ def _candidates(user: Any, season: Season, numbers: set[str], *, lock: bool) -> 
             Candidate.objects.visible_to(user)
             .filter(season=season, registration_number__in=chunk)
             .select_related("point__county")
-            .only("registration_number", "id_number", "name", "point__county")
+            .only("registration_number", "id_number_index", "name", "point__county")
         )
         if lock:
             qs = qs.select_for_update(of=("self",)).order_by("pk")
@@ -222,7 +223,8 @@ def _identify(row: Row, report: RowReport, candidates: dict) -> Candidate | None
         )
         return None
     given = cells.normalised(row.cells.get(ID_NUMBER, "")).upper()
-    if given and given != candidate.id_number.upper():
+    # Compared through the blind index: the number itself is not even decrypted.
+    if given and not index_matches(given, candidate.id_number_index):
         report.problems.append(_("身份证号: not the document number of this candidate"))
     return candidate
 

@@ -10,7 +10,6 @@ was before. Every grant and withdrawal is an audit event in the same transaction
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import record
+from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region
 from gaokao.seasons.models import Extension, Phase, Season
 
@@ -64,8 +64,7 @@ def _in_province(region: Region, province: Region) -> bool:
 def clean_reason(value: Any) -> str:
     """One line: control and format characters (line breaks, bidi overrides, zero-width
     characters) dropped, surrounding space stripped."""
-    text = "".join(c for c in str(value or "") if unicodedata.category(c) not in ("Cc", "Cf"))
-    return text.strip()
+    return clean_text(value)
 
 
 def _local(at: dt.datetime) -> str:

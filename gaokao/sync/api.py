@@ -47,6 +47,7 @@ api = NinjaAPI(
     title="gaokao point client sync",
     description=__doc__,
     auth=DeviceAuth(),
+    docs_url=None,  # Swagger UI loads scripts from a CDN; the document is openapi.json
 )
 
 

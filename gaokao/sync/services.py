@@ -117,6 +117,7 @@ VIAS = ("sync", "bundle")
 MAX_FEE_FEN = 9_999_999  # 99,999.99 yuan, as the office web's form allows
 MAX_TEXT = 60  # identity values longer than this are refused before any other check
 SEEN_EVERY = dt.timedelta(minutes=1)
+FIRST_CARD_READ = dt.datetime(2004, 1, 1, tzinfo=dt.UTC)  # second-generation cards
 # Pulls re-send what changed in the last SETTLE: a transaction that stamped a row earlier
 # but committed after a pull is still delivered by the next one.
 SETTLE = dt.timedelta(minutes=5)
@@ -637,6 +638,11 @@ def _clean_verified(fields: dict, current: Candidate) -> dict[str, dt.datetime]:
         )
     if at > timezone.now() + SEEN_EVERY * 5:
         raise SyncRefused(_("The ID card cannot have been read in the future."), code="verified")
+    if at < FIRST_CARD_READ:  # year 1 at UTC+14 would not even fit the database
+        raise SyncRefused(
+            _("The ID card cannot have been read before second-generation cards existed."),
+            code="verified",
+        )
     return {VERIFIED: at}
 
 

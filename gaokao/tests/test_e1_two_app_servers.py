@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from gaokao.accounts.models import Throttle
 from gaokao.gate.models import Admission, Pause, TimeSlot
+from gaokao.privacy import keys
 from gaokao.seasons.models import PhaseKind
 from gaokao.testing.factories import (
     CandidateFactory,
@@ -60,6 +61,7 @@ def servers(postgresql_only, transactional_db, tmp_path):
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "False",
+        **keys.environment(),  # the ID numbers' keys of this test (gaokao.privacy)
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     processes, bases = [], []

@@ -81,6 +81,7 @@ def test_e3_backup_archive_holds_database_media_keys_manifest_and_checksums(worl
         "media/photos/normalised/2019/11/a.jpg",
         "media/notices/2019/11/报名通知 2020.pdf",
         "data/secret_key",
+        "data/keys",  # of the ID numbers at rest (gaokao.privacy), made with the candidates
         "data/bundles/server_x25519.pem",
         "payments/payments.toml",
         "payments/wechat/merchant.pem",
@@ -90,7 +91,7 @@ def test_e3_backup_archive_holds_database_media_keys_manifest_and_checksums(worl
     assert manifest["database"]["vendor"] == connection.vendor
     assert manifest["tables"]["candidates_candidate"] == 3
     assert "0001_initial" in manifest["migrations"]["candidates"]
-    assert manifest["created_at"] and manifest["files"]["count"] == 7
+    assert manifest["created_at"] and manifest["files"]["count"] == 8
     listed = dict(reversed(line.split("  ")) for line in sums.splitlines())
     assert set(listed) == set(names) - {"SHA256SUMS", "manifest.json"}
     assert all(len(digest) == 64 for digest in listed.values())
@@ -112,6 +113,7 @@ def test_e3_sqlite_round_trip_brings_back_data_media_and_keys(world):
 
     assert set(Candidate.objects.values_list("pk", flat=True)) == {c.pk for c in world}
     assert Candidate.objects.get(pk=changed.pk).name == changed.name
+    assert Candidate.objects.get(pk=changed.pk).id_number == changed.id_number  # keys too
     assert photo.read_bytes() == PHOTO
     assert notice.read_bytes() == b"%PDF-1.4 notice"
     assert (Path(settings.DATA_DIR) / "secret_key").read_text() == "the secret key"
@@ -345,4 +347,5 @@ def test_e3_restore_leaves_unchanged_keys_in_a_read_only_folder_alone(
     archive = write()
     Candidate.objects.filter(pk=world[0].pk).delete()
     restored = backup.restore_backup(archive, force=True)
-    assert Candidate.objects.count() == 3 and restored.files == 6  # all but the database
+    # All but the database (the ID numbers' key file among them).
+    assert Candidate.objects.count() == 3 and restored.files == 7

@@ -173,7 +173,10 @@ def test_o6_a_tampered_notification_is_refused_kept_and_changes_nothing(
     reply = services.receive_notification(
         channel, {**headers, "Content-Type": content_type}, forged
     )
-    assert reply == config.gateway(channel).rejected()
+    # The gateway's failure answer, as a 4xx: a forgery is the sender's fault, not ours.
+    assert reply == services.refused_reply(config.gateway(channel))
+    assert reply.status < 500 and reply != config.gateway(channel).accepted()
+    assert reply.body == config.gateway(channel).rejected().body
     message = GatewayMessage.objects.get()
     assert (message.verified, message.outcome) == (False, Outcome.REFUSED)
     reload(order)

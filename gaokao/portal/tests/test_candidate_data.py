@@ -15,6 +15,7 @@ from gaokao.candidates.services import IntakeRefused
 from gaokao.codes.models import Code, Table
 from gaokao.portal import services
 from gaokao.portal.forms import CandidateDataForm, FamilyMemberForm, ResumeEntryForm
+from gaokao.privacy.masking import mask_id
 from gaokao.seasons.models import PhaseKind
 from gaokao.testing.factories import (
     CandidateFactory,
@@ -148,7 +149,8 @@ def test_s6_candidate_saves_their_data_with_the_confirmation_password(
 ):
     sign_in(client, candidate)
     page = client.get(DATA)
-    assert page.status_code == 200 and candidate.id_number in page.text
+    assert page.status_code == 200 and mask_id(candidate.id_number) in page.text
+    assert candidate.id_number not in page.text, "in full only where the candidate proofreads"
     response = client.post(DATA, payload(candidate))
     assert response.status_code == 302 and response.url == DATA
     candidate.refresh_from_db()

@@ -258,7 +258,7 @@ def test_s7_identity_keyed_in_by_hand_is_checked_before_any_confirmation(keyed_i
     )
 
     assert services.identity_checked(keyed_in)
-    assert (check.name, check.id_number) == (c.name, c.id_number)
+    assert (check.name, check.id_number_index) == (c.name, c.id_number_index)
     assert check.checked_by == point_user
     [event] = events(Action.IDENTITY_CHECKED_MANUALLY)
     assert event.detail["note"] == "核对户口簿原件，号码一致"
