@@ -40,7 +40,7 @@ def messages_of(error: IntakeRefused) -> list[str]:
         max_size=8,
     )
 )
-def test_fuzz_candidate_data_is_clean_or_refused(codes, data):
+def test_e3_fuzz_candidate_data_is_clean_or_refused(codes, data):
     try:
         cleaned = portal.clean_data(data)
     except IntakeRefused as e:
@@ -62,7 +62,7 @@ ROW = st.dictionaries(
 
 @fuzz()
 @given(st.lists(ROW, max_size=14), st.sampled_from(["resume", "family"]))
-def test_fuzz_resume_and_family_rows_are_clean_or_refused(rows, which):
+def test_e3_fuzz_resume_and_family_rows_are_clean_or_refused(rows, which):
     clean, limits = {
         "resume": (portal.clean_resume, portal.RESUME_FIELDS),
         "family": (portal.clean_family, portal.FAMILY_FIELDS),
@@ -107,7 +107,7 @@ def _changes(point):
 
 @fuzz()
 @given(st.data())
-def test_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
+def test_e3_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
     device, point, number_range, data
 ):
     changes = data.draw(_changes(point))
@@ -132,7 +132,7 @@ def test_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
     st.dictionaries(st.sampled_from(sync.UPDATE_FIELDS), JSON, min_size=1, max_size=3),
     st.one_of(st.none(), st.integers(-3, 5)),
 )
-def test_fuzz_random_updates_are_applied_clean_or_leave_the_record_alone(
+def test_e3_fuzz_random_updates_are_applied_clean_or_leave_the_record_alone(
     device, candidate, fields, base_version
 ):
     with rolled_back():
@@ -148,7 +148,7 @@ def test_fuzz_random_updates_are_applied_clean_or_leave_the_record_alone(
             assert hostile.is_clean(after[name]), name
 
 
-def test_fuzz_an_update_with_an_unstorable_time_is_refused(device, candidate):
+def test_e3_fuzz_an_update_with_an_unstorable_time_is_refused(device, candidate):
     """Year 1 in UTC+14 is before year 1 in UTC: no database stores that instant."""
     for value in ("0001-01-01T00:00:00+14:00", "0001-01-01T05:00:00+23:59"):
         change = update_change(candidate, identity_verified_at=value)
@@ -158,7 +158,7 @@ def test_fuzz_an_update_with_an_unstorable_time_is_refused(device, candidate):
 
 @fuzz()
 @given(st.one_of(JSON, st.builds(lambda c: {"changes": c}, JSON)))
-def test_fuzz_push_bodies_get_an_answer_never_a_500(client, device, body):
+def test_e3_fuzz_push_bodies_get_an_answer_never_a_500(client, device, body):
     with rolled_back():
         answer = client.post(
             "/api/v1/push",
@@ -184,7 +184,7 @@ def test_fuzz_push_bodies_get_an_answer_never_a_500(client, device, body):
     ],
     ids=["deep", "deep-changes", "invalid-utf8", "lone-surrogate", "nul", "nan"],
 )
-def test_fuzz_hostile_push_bytes_get_a_4xx(client, device, raw):
+def test_e3_fuzz_hostile_push_bytes_get_a_4xx(client, device, raw):
     answer = client.post(
         "/api/v1/push", raw, content_type="application/json", HTTP_AUTHORIZATION=f"Device {TOKEN}"
     )
@@ -215,7 +215,7 @@ def _card() -> dict:
         ),
     )
 )
-def test_fuzz_card_intake_answers_in_json_never_a_500(client, point_user, number_range, body):
+def test_e3_fuzz_card_intake_answers_in_json_never_a_500(client, point_user, number_range, body):
     client.force_login(point_user)
     with rolled_back():
         answer = client.post(
@@ -239,7 +239,7 @@ def test_fuzz_card_intake_answers_in_json_never_a_500(client, point_user, number
     ],
     ids=["deep", "deep-card", "invalid-utf8", "lone-surrogate", "empty"],
 )
-def test_fuzz_hostile_card_bytes_are_refused_in_json(client, point_user, number_range, raw):
+def test_e3_fuzz_hostile_card_bytes_are_refused_in_json(client, point_user, number_range, raw):
     client.force_login(point_user)
     answer = client.post(reverse("candidates:intake_card"), raw, content_type="application/json")
     assert answer.status_code in (200, 400) and answer.json()["error"]

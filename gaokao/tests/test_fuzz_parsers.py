@@ -40,7 +40,7 @@ TEXT = st.one_of(st.text(max_size=80), CORPUS, st.builds(lambda a, b: a + b, st.
 
 @FUZZ
 @given(TEXT, st.booleans())
-def test_fuzz_clean_text_leaves_nothing_invisible_and_is_idempotent(value, multiline):
+def test_e3_fuzz_clean_text_leaves_nothing_invisible_and_is_idempotent(value, multiline):
     cleaned = clean_text(value, multiline=multiline)
     assert hostile.is_clean(cleaned)
     assert not any(0xD800 <= ord(c) <= 0xDFFF for c in cleaned)  # no lone surrogates
@@ -49,7 +49,7 @@ def test_fuzz_clean_text_leaves_nothing_invisible_and_is_idempotent(value, multi
     assert clean_text(cleaned, multiline=multiline) == cleaned
 
 
-def test_fuzz_clean_text_keeps_what_people_write():
+def test_e3_fuzz_clean_text_keeps_what_people_write():
     assert clean_text("  张三 <b>&amp;  ") == "张三 <b>&amp;"  # markup is escaped when shown
     assert clean_text("𠀀𪚥") == "𠀀𪚥"  # rare name characters (CJK Extension B) stay
     assert clean_text("\ue000") == "\ue000"  # private use: some input methods' rare characters
@@ -64,7 +64,7 @@ def test_fuzz_clean_text_keeps_what_people_write():
 
 @FUZZ
 @given(TEXT)
-def test_fuzz_id_numbers_are_valid_or_refused_with_a_reason(value):
+def test_e3_fuzz_id_numbers_are_valid_or_refused_with_a_reason(value):
     try:
         parsed = parse_resident_id(value, today=TODAY)
     except InvalidIdNumber as e:
@@ -77,7 +77,7 @@ def test_fuzz_id_numbers_are_valid_or_refused_with_a_reason(value):
 
 
 @pytest.mark.parametrize("name,text", hostile.hostile_texts())
-def test_fuzz_hostile_corpus_is_no_id_number(name, text):
+def test_e3_fuzz_hostile_corpus_is_no_id_number(name, text):
     with pytest.raises(InvalidIdNumber):
         parse_resident_id(text, today=TODAY)
     with pytest.raises(InvalidIdNumber):
@@ -96,7 +96,7 @@ def _fit(text: str, size: int) -> str:
 
 @FUZZ
 @given(TEXT, st.sampled_from([(0, 30), (158, 30), (30, 2), (36, 16), (188, 16)]))
-def test_fuzz_card_text_blocks_give_printable_cards_or_reader_errors(text, where):
+def test_e3_fuzz_card_text_blocks_give_printable_cards_or_reader_errors(text, where):
     offset, size = where
     raw = bytearray(resident_block())
     raw[offset : offset + size] = block((0, size, _fit(text, size)))[:size]
@@ -123,7 +123,7 @@ JSON_VALUES = st.recursive(
 
 @FUZZ
 @given(st.dictionaries(st.sampled_from([*FIELDS, "document_type", "x"]), JSON_VALUES, max_size=4))
-def test_fuzz_card_data_from_the_browser_is_a_card_or_invalid_card(changes):
+def test_e3_fuzz_card_data_from_the_browser_is_a_card_or_invalid_card(changes):
     try:
         card = CardIdentity.from_json(_card_json() | changes, today=TODAY)
     except InvalidCard as e:
@@ -134,7 +134,7 @@ def test_fuzz_card_data_from_the_browser_is_a_card_or_invalid_card(changes):
 
 
 @pytest.mark.parametrize("name,text", hostile.hostile_texts())
-def test_fuzz_card_names_with_hidden_characters_are_refused(name, text):
+def test_e3_fuzz_card_names_with_hidden_characters_are_refused(name, text):
     data = _card_json() | {"name": text}
     try:
         card = CardIdentity.from_json(data, today=TODAY)
@@ -151,7 +151,7 @@ NAMES = st.sampled_from(["表.csv", "表.xlsx", "表.txt", "表.XLSX", "表.xls"
 
 @FUZZ
 @given(st.binary(max_size=3000), NAMES)
-def test_fuzz_random_bytes_are_rows_or_a_spreadsheet_error(data, filename):
+def test_e3_fuzz_random_bytes_are_rows_or_a_spreadsheet_error(data, filename):
     try:
         header, rows = read_rows(data, filename)
     except SpreadsheetError as e:
@@ -168,7 +168,7 @@ CELL = st.one_of(st.text(max_size=30), CORPUS.map(lambda s: s[:200]))
     st.lists(st.lists(CELL, min_size=1, max_size=5), min_size=1, max_size=8),
     st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
 )
-def test_fuzz_any_csv_table_reads_back_or_is_refused(table, encoding):
+def test_e3_fuzz_any_csv_table_reads_back_or_is_refused(table, encoding):
     buffer = io.StringIO()
     csv.writer(buffer).writerows(table)
     try:
@@ -190,7 +190,7 @@ VALID_XLSX = hostile.xlsx([["报名号", "评语"], ["01020001", "认真负责"]
 
 @FUZZ
 @given(st.lists(st.tuples(st.integers(0, len(VALID_XLSX) - 1), st.integers(0, 255)), max_size=4))
-def test_fuzz_damaged_workbooks_are_rows_or_a_spreadsheet_error(changes):
+def test_e3_fuzz_damaged_workbooks_are_rows_or_a_spreadsheet_error(changes):
     raw = bytearray(VALID_XLSX)
     for at, value in changes:
         raw[at] = value
@@ -202,7 +202,7 @@ def test_fuzz_damaged_workbooks_are_rows_or_a_spreadsheet_error(changes):
 
 @FUZZ
 @given(st.integers(0, len(VALID_XLSX)))
-def test_fuzz_cut_workbooks_are_refused(keep):
+def test_e3_fuzz_cut_workbooks_are_refused(keep):
     try:
         header, _rows = read_rows(VALID_XLSX[:keep], "表.xlsx")
     except SpreadsheetError:
@@ -210,7 +210,7 @@ def test_fuzz_cut_workbooks_are_refused(keep):
     assert keep == len(VALID_XLSX) and header == ["报名号", "评语"]
 
 
-def test_fuzz_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked():
+def test_e3_fuzz_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked():
     bomb = hostile.xlsx_bomb()
     assert len(bomb) < 300_000
     members = zipfile.ZipFile(io.BytesIO(bomb)).infolist()
@@ -223,13 +223,13 @@ def test_fuzz_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked():
     assert time.process_time() - started < 1
 
 
-def test_fuzz_ordinary_workbooks_pass_the_bomb_check():
+def test_e3_fuzz_ordinary_workbooks_pass_the_bomb_check():
     rows = [["报名号", "评语"]] + [[f"0102{n:04d}", "认真负责，成绩优良"] for n in range(3000)]
     header, read = read_rows(hostile.xlsx(rows), "评语.xlsx")
     assert header == ["报名号", "评语"] and len(read) == 3000
 
 
-def test_fuzz_workbook_limits_are_sane():
+def test_e3_fuzz_workbook_limits_are_sane():
     assert spreadsheet.MAX_UNPACKED_BYTES >= 10 * spreadsheet.MAX_BYTES
     assert 30 < spreadsheet.MAX_RATIO < 1000
 
@@ -246,7 +246,7 @@ def test_fuzz_workbook_limits_are_sane():
     ],
     ids=["invalid-utf8", "nul", "huge-field", "not-text", "nuls", "utf-16"],
 )
-def test_fuzz_hostile_csv_files_are_rows_or_a_clear_error(data):
+def test_e3_fuzz_hostile_csv_files_are_rows_or_a_clear_error(data):
     try:
         _header, rows = read_rows(data, "评语.csv")
     except SpreadsheetError as e:
@@ -261,7 +261,7 @@ def test_fuzz_hostile_csv_files_are_rows_or_a_clear_error(data):
 @pytest.mark.parametrize(
     "body", [b"[" * 4000, b'{"a": ' + b"[" * 3000 + b"}", hostile.INVALID_UTF8, b"\x00" * 100]
 )
-def test_fuzz_the_reader_bridge_refuses_hostile_bodies_with_a_400(body):
+def test_e3_fuzz_the_reader_bridge_refuses_hostile_bodies_with_a_400(body):
     from gaokao.idcard.tests.test_bridge import ORIGIN, call
 
     server, thread = start_bridge("sim", "127.0.0.1:0", [ORIGIN], timeout=0.3)

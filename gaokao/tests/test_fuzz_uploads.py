@@ -61,7 +61,7 @@ HEADS = [b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBPVP
         ),
     )
 )
-def test_fuzz_photos_are_refused_with_a_code_and_leave_nothing(
+def test_e3_fuzz_photos_are_refused_with_a_code_and_leave_nothing(
     candidate, point_user, media, data
 ):
     with rolled_back():
@@ -92,14 +92,14 @@ def test_fuzz_photos_are_refused_with_a_code_and_leave_nothing(
     ],
     ids=["png-bomb", "header-bomb", "truncated", "html", "gif", "25mb", "invalid-utf8", "empty"],
 )
-def test_fuzz_hostile_photo_files_are_refused_by_code(candidate, point_user, media, build, code):
+def test_e3_fuzz_hostile_photo_files_are_refused_by_code(candidate, point_user, media, build, code):
     with pytest.raises(PhotoRefused) as caught:
         add_photo(candidate, build(), source="upload", by=point_user)
     assert caught.value.code == code and caught.value.messages[0]
     assert not CandidatePhoto.objects.exists() and not stored_files(media)
 
 
-def test_fuzz_a_polyglot_becomes_a_plain_photo_without_its_payload(candidate, point_user):
+def test_e3_fuzz_a_polyglot_becomes_a_plain_photo_without_its_payload(candidate, point_user):
     photo = add_photo(candidate, hostile.polyglot_jpeg(), source="upload", by=point_user)
     normalised = photo.normalised.read()
     assert normalised.startswith(b"\xff\xd8") and b"<script>" not in normalised
@@ -149,7 +149,7 @@ PHOTO_ENTRY = st.fixed_dictionaries(
 
 @fuzz()
 @given(st.data())
-def test_fuzz_signed_bundles_with_any_content_are_applied_or_refused_item_by_item(
+def test_e3_fuzz_signed_bundles_with_any_content_are_applied_or_refused_item_by_item(
     signed_device, candidate, county_user, number_range, point, data
 ):
     changes = data.draw(
@@ -192,13 +192,13 @@ def test_fuzz_signed_bundles_with_any_content_are_applied_or_refused_item_by_ite
 
 @fuzz()
 @given(st.binary(max_size=400) | st.builds(lambda t: b"GKBUNDLE\x00\x01" + t, st.binary()))
-def test_fuzz_random_files_are_refused_as_bundles(county_user, data):
+def test_e3_fuzz_random_files_are_refused_as_bundles(county_user, data):
     with rolled_back(), pytest.raises(BundleRefused) as caught:
         bundles.check(data, county_user)
     assert caught.value.reason and caught.value.message
 
 
-def test_fuzz_a_bundle_claiming_an_impossible_time_is_shown_not_crashed(
+def test_e3_fuzz_a_bundle_claiming_an_impossible_time_is_shown_not_crashed(
     client, signed_device, county_user, number_range, point
 ):
     early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14)))
@@ -234,7 +234,7 @@ def csv_bytes(rows, encoding="utf-8") -> bytes:
         ),
     )
 )
-def test_fuzz_school_files_load_whole_or_not_at_all(county, data):
+def test_e3_fuzz_school_files_load_whole_or_not_at_all(county, data):
     with rolled_back():
         before = Code.objects.filter(table=Table.SCHOOL).count()
         try:
@@ -250,7 +250,7 @@ def test_fuzz_school_files_load_whole_or_not_at_all(county, data):
             assert school.name.isprintable() and hostile.is_clean(school.name)
 
 
-def test_fuzz_a_school_file_with_a_huge_cell_is_refused_not_crashed(county):
+def test_e3_fuzz_a_school_file_with_a_huge_cell_is_refused_not_crashed(county):
     with pytest.raises(SchoolFileError):
         import_schools(hostile.csv_huge_field("code,name,county"))
 
@@ -263,7 +263,7 @@ def test_fuzz_a_school_file_with_a_huge_cell_is_refused_not_crashed(county):
     st.lists(st.lists(CSV_CELL, min_size=2, max_size=3), max_size=5),
     st.sampled_from(["评语.csv", "评语.xlsx"]),
 )
-def test_fuzz_comment_files_are_checked_row_by_row(
+def test_e3_fuzz_comment_files_are_checked_row_by_row(
     candidate, point_user, rows, filename
 ):
     rows = [["报名号", "评语"], [candidate.registration_number, rows[0][0] if rows else ""], *rows]
@@ -298,7 +298,7 @@ def city_importer(county):
     st.sampled_from(sorted(formats.KINDS)),
     st.lists(st.lists(CSV_CELL, min_size=1, max_size=8), max_size=4),
 )
-def test_fuzz_result_files_import_whole_or_not_at_all(
+def test_e3_fuzz_result_files_import_whole_or_not_at_all(
     candidate, city_importer, kind, rows
 ):
     header = formats.headers(formats.KINDS[kind])

@@ -111,7 +111,7 @@ def stored_data(candidate) -> list[str]:
     ]
 
 
-def test_hostile_corpus_in_the_portal_data_form(client, season, point):
+def test_e3_hostile_corpus_in_the_portal_data_form(client, season, point):
     candidate = CandidateFactory(
         season=season,
         point=point,
@@ -144,7 +144,7 @@ def test_hostile_corpus_in_the_portal_data_form(client, season, point):
     assert saved >= 10  # most of the corpus is text a person may really type
 
 
-def test_hostile_corpus_keyed_from_a_paper_form(client, season, point, point_user):
+def test_e3_hostile_corpus_keyed_from_a_paper_form(client, season, point, point_user):
     candidate = CandidateFactory(season=season, point=point)
     client.force_login(point_user)
     url = reverse("client:paper", args=[candidate.pk])
@@ -167,7 +167,7 @@ def test_hostile_corpus_keyed_from_a_paper_form(client, season, point, point_use
 # ── the point's work on a candidate: intake by hand, checks, review ───────────────────
 
 
-def test_hostile_corpus_as_a_name_keyed_in_at_manual_intake(client, season, point, point_user):
+def test_e3_hostile_corpus_as_a_name_keyed_in_at_manual_intake(client, season, point, point_user):
     from gaokao.codes.models import Code, Table
     from gaokao.numbering.models import NumberRange
 
@@ -212,7 +212,7 @@ def test_hostile_corpus_as_a_name_keyed_in_at_manual_intake(client, season, poin
     assert saved >= 10
 
 
-def test_hostile_corpus_in_the_point_checks_and_the_review(
+def test_e3_hostile_corpus_in_the_point_checks_and_the_review(
     client, season, point, point_user, county_user
 ):
     candidate = CandidateFactory(
@@ -265,7 +265,7 @@ def test_hostile_corpus_in_the_point_checks_and_the_review(
 # ── comments ──────────────────────────────────────────────────────────────────────────
 
 
-def test_hostile_corpus_in_comments(client, season, point, point_user):
+def test_e3_hostile_corpus_in_comments(client, season, point, point_user):
     candidate = CandidateFactory(season=season, point=point)
     client.force_login(point_user)
     prefix = f"c{candidate.pk.hex}"
@@ -311,7 +311,7 @@ def test_hostile_corpus_in_comments(client, season, point, point_user):
 # ── the offices' texts: notices, incidents, extensions, pauses, accounts ─────────────
 
 
-def test_hostile_corpus_in_notices(client, county_user):
+def test_e3_hostile_corpus_in_notices(client, county_user):
     client.force_login(county_user)
     saved = 0
     for name, text in CORPUS:
@@ -333,7 +333,7 @@ def test_hostile_corpus_in_notices(client, county_user):
     assert saved >= 10
 
 
-def test_hostile_corpus_in_incidents(client, point_user, county_user):
+def test_e3_hostile_corpus_in_incidents(client, point_user, county_user):
     client.force_login(point_user)
     incident, saved = None, 0
     for name, text in CORPUS:
@@ -372,7 +372,7 @@ def test_hostile_corpus_in_incidents(client, point_user, county_user):
         assert_clean(entry.text)
 
 
-def test_hostile_corpus_in_extension_reasons(client, season, province_user, county):
+def test_e3_hostile_corpus_in_extension_reasons(client, season, province_user, county):
     from gaokao.seasons.models import PhaseKind
 
     client.force_login(province_user)
@@ -403,7 +403,7 @@ def test_hostile_corpus_in_extension_reasons(client, season, province_user, coun
     assert saved >= 10
 
 
-def test_hostile_corpus_as_the_pause_message(client, province_user):
+def test_e3_hostile_corpus_as_the_pause_message(client, province_user):
     client.force_login(province_user)
     saved = 0
     for name, text in CORPUS:
@@ -426,7 +426,7 @@ def test_hostile_corpus_as_the_pause_message(client, province_user):
     assert saved >= 10
 
 
-def test_hostile_corpus_as_an_account_name(client, county_user, point):
+def test_e3_hostile_corpus_as_an_account_name(client, county_user, point):
     client.force_login(county_user)
     saved = 0
     for n, (name, text) in enumerate(CORPUS):
@@ -473,7 +473,7 @@ LISTS = [
 PARAMS = ("q", "page", "point", "status", "kind", "severity", "city", "subject_track", "missing")
 
 
-def test_hostile_query_strings_on_the_lists_are_ignored_or_escaped(
+def test_e3_hostile_query_strings_on_the_lists_are_ignored_or_escaped(
     client, season, point_user, county_user
 ):
     users = {"point_user": point_user, "county_user": county_user}
@@ -488,7 +488,7 @@ def test_hostile_query_strings_on_the_lists_are_ignored_or_escaped(
         assert raw.status_code < 500, name
 
 
-def test_hostile_form_bodies_that_are_not_utf8_get_an_answer(client, county_user, province_user):
+def test_e3_hostile_form_bodies_that_are_not_utf8_get_an_answer(client, county_user, province_user):
     client.force_login(county_user)
     bodies = [
         b"title=%FF%FE%C0%AF&body=%ED%A0%80",
@@ -521,7 +521,9 @@ def test_hostile_form_bodies_that_are_not_utf8_get_an_answer(client, county_user
 
 
 @pytest.mark.parametrize("mobile", ["１３９１２３４５６７８", "1٣٩١٢٣٤٥٦٧٨", "1391234567８"])
-def test_hostile_digits_of_other_scripts_are_no_mobile_number(client, county_user, point, mobile):
+def test_e3_hostile_digits_of_other_scripts_are_no_mobile_number(
+    client, county_user, point, mobile
+):
     client.force_login(county_user)
     count = StaffUser.objects.count()
     response = client.post(

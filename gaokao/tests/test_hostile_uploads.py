@@ -56,7 +56,7 @@ def errors_of(response) -> list[str]:
     ],
     ids=["png-bomb", "header-bomb", "truncated", "html-as-jpg", "gif", "25mb", "empty"],
 )
-def test_hostile_photo_uploads_are_refused_and_nothing_is_kept(
+def test_e3_hostile_photo_uploads_are_refused_and_nothing_is_kept(
     client, season, point, point_user, media, name, build, code
 ):
     candidate = CandidateFactory(season=season, point=point)
@@ -74,7 +74,7 @@ def test_hostile_photo_uploads_are_refused_and_nothing_is_kept(
         assert event.detail["reason"] == code
 
 
-def test_hostile_a_polyglot_photo_is_kept_only_as_a_clean_jpeg(
+def test_e3_hostile_a_polyglot_photo_is_kept_only_as_a_clean_jpeg(
     client, season, point, point_user
 ):
     candidate = CandidateFactory(season=season, point=point)
@@ -95,7 +95,7 @@ def test_hostile_a_polyglot_photo_is_kept_only_as_a_clean_jpeg(
     assert original["Content-Disposition"].startswith("attachment")
 
 
-def test_hostile_photo_notes_are_stored_clean(client, season, point, point_user):
+def test_e3_hostile_photo_notes_are_stored_clean(client, season, point, point_user):
     candidate = CandidateFactory(season=season, point=point)
     client.force_login(point_user)
     response = client.post(
@@ -128,7 +128,7 @@ SPREADSHEET_IDS = ["zip-bomb", "invalid-utf8", "huge-cell", "jpeg", "cut-xlsx", 
 
 
 @pytest.mark.parametrize(("name", "build"), SPREADSHEETS, ids=SPREADSHEET_IDS)
-def test_hostile_comment_files_are_refused_and_nothing_is_kept(
+def test_e3_hostile_comment_files_are_refused_and_nothing_is_kept(
     client, season, point, point_user, name, build
 ):
     client.force_login(point_user)
@@ -141,7 +141,7 @@ def test_hostile_comment_files_are_refused_and_nothing_is_kept(
     assert not CommentUpload.objects.exists() and not Comment.objects.exists()
 
 
-def test_hostile_comment_cells_are_reported_or_stored_clean(client, season, point, point_user):
+def test_e3_hostile_comment_cells_are_reported_or_stored_clean(client, season, point, point_user):
     candidates = [CandidateFactory(season=season, point=point) for _ in hostile.STRINGS]
     rows = [["报名号", "评语"]] + [
         [c.registration_number, text[:500]]
@@ -175,7 +175,7 @@ def city_user(county):
 
 
 @pytest.mark.parametrize(("name", "build"), SPREADSHEETS[:-1], ids=SPREADSHEET_IDS[:-1])
-def test_hostile_result_files_are_refused_and_nothing_is_kept(
+def test_e3_hostile_result_files_are_refused_and_nothing_is_kept(
     client, season, city_user, name, build
 ):
     client.force_login(city_user)
@@ -195,7 +195,7 @@ def test_hostile_result_files_are_refused_and_nothing_is_kept(
     assert "<script>alert" not in page
 
 
-def test_hostile_result_cells_refuse_the_whole_file(client, season, point, city_user):
+def test_e3_hostile_result_cells_refuse_the_whole_file(client, season, point, city_user):
     candidate = CandidateFactory(season=season, point=point)
     kind = formats.KINDS[formats.PROFICIENCY]
     header = formats.headers(kind)
@@ -236,7 +236,7 @@ def test_hostile_result_cells_refuse_the_whole_file(client, season, point, city_
     ],
     ids=["random", "magic-then-random", "25mb", "zip-bomb", "empty"],
 )
-def test_hostile_bundles_are_refused_and_nothing_is_kept(
+def test_e3_hostile_bundles_are_refused_and_nothing_is_kept(
     client, season, county_user, settings, build
 ):
     client.force_login(county_user)
@@ -266,7 +266,7 @@ def test_hostile_bundles_are_refused_and_nothing_is_kept(
     ],
     ids=["bat", "html", "21mb", "empty", "rtl-name", "path-and-nul"],
 )
-def test_hostile_notice_attachments_are_refused_or_named_safely(
+def test_e3_hostile_notice_attachments_are_refused_or_named_safely(
     client, county_user, media, name, build
 ):
     client.force_login(county_user)
@@ -290,7 +290,7 @@ def test_hostile_notice_attachments_are_refused_or_named_safely(
     assert download["Content-Type"] == attachment.content_type
 
 
-def test_hostile_notice_with_too_many_attachments_stores_nothing(client, county_user, media):
+def test_e3_hostile_notice_with_too_many_attachments_stores_nothing(client, county_user, media):
     client.force_login(county_user)
     files = [SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4") for n in range(6)]
     response = client.post(

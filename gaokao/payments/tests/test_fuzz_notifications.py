@@ -70,7 +70,7 @@ JSON = st.recursive(
     st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"]),
     WECHAT_HEADERS,
 )
-def test_fuzz_garbage_notifications_are_refused_and_pay_nothing(
+def test_e3_fuzz_garbage_notifications_are_refused_and_pay_nothing(
     client, order, channel, body, content_type, headers
 ):
     with rolled_back():
@@ -110,7 +110,7 @@ FORGERIES = {"alipay": _alipay_forgery, "unionpay": _unionpay_forgery}
 
 @fuzz(15)
 @given(st.dictionaries(st.text(min_size=1, max_size=12), TEXT, max_size=4))
-def test_fuzz_notifications_signed_with_an_attackers_key_are_refused(
+def test_e3_fuzz_notifications_signed_with_an_attackers_key_are_refused(
     client, order, channel, fields
 ):
     if channel not in FORGERIES:  # WeChat Pay: the platform certificate's key, tested above
@@ -124,7 +124,7 @@ def test_fuzz_notifications_signed_with_an_attackers_key_are_refused(
         assert_refused_and_nothing_paid(answer)
 
 
-def test_fuzz_a_notification_larger_than_a_request_may_be_is_refused(client, order, channel):
+def test_e3_fuzz_a_notification_larger_than_a_request_may_be_is_refused(client, order, channel):
     answer = post(client, channel, b"a=" + b"x" * 3_000_000, "application/x-www-form-urlencoded")
     assert 400 <= answer.status_code < 500
     assert not PaymentOrder.objects.filter(state=PaymentOrder.State.PAID).exists()

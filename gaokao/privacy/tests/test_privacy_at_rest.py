@@ -48,7 +48,7 @@ def person(season, point):
 # ── round trip, and no plaintext in the database ──────────────────────────────────────
 
 
-def test_privacy_the_number_round_trips_and_the_column_holds_no_plaintext(person):
+def test_o4_privacy_the_number_round_trips_and_the_column_holds_no_plaintext(person):
     fresh = Candidate.objects.get(pk=person.pk)
     assert fresh.id_number == NUMBER and fresh.student_number == "G" + NUMBER
     raw = stored(person.id_number_index)
@@ -62,14 +62,14 @@ def test_privacy_the_number_round_trips_and_the_column_holds_no_plaintext(person
     assert Candidate.objects.values_list("id_number", flat=True).get(pk=person.pk) == NUMBER
 
 
-def test_privacy_every_save_uses_a_fresh_nonce(person):
+def test_o4_privacy_every_save_uses_a_fresh_nonce(person):
     first = stored(person.id_number_index)
     person.save()
     assert stored(person.id_number_index) != first
     assert Candidate.objects.get(pk=person.pk).id_number == NUMBER
 
 
-def test_privacy_the_staffs_real_name_number_is_encrypted_too(point_user):
+def test_o4_privacy_the_staffs_real_name_number_is_encrypted_too(point_user):
     point_user.id_number = "430102198501010018"
     point_user.save()
     raw = stored(point_user.id_number_index, table=StaffUser._meta.db_table)
@@ -78,7 +78,7 @@ def test_privacy_the_staffs_real_name_number_is_encrypted_too(point_user):
     assert StaffUser.objects.filter(by_index("430102198501010018")).get() == point_user
 
 
-def test_privacy_an_empty_value_stays_empty_and_can_be_asked_for(candidate):
+def test_o4_privacy_an_empty_value_stays_empty_and_can_be_asked_for(candidate):
     assert stored(candidate.id_number_index, "student_number") == ""
     assert Candidate.objects.filter(student_number="").count() == 1
     assert Candidate.objects.filter(id_number__isnull=True).count() == 0
@@ -87,7 +87,7 @@ def test_privacy_an_empty_value_stays_empty_and_can_be_asked_for(candidate):
 # ── damaged values say so clearly ──────────────────────────────────────────────────────
 
 
-def test_privacy_a_value_under_an_unknown_key_id_raises_a_clear_error(person):
+def test_o4_privacy_a_value_under_an_unknown_key_id_raises_a_clear_error(person):
     raw = stored(person.id_number_index)
     key_id = crypto.key_id_of(raw)
     set_stored(person.id_number_index, "id_number", raw.replace(f":{key_id}:", ":gone:", 1))
@@ -97,7 +97,7 @@ def test_privacy_a_value_under_an_unknown_key_id_raises_a_clear_error(person):
     assert NUMBER not in str(error.value)
 
 
-def test_privacy_a_tampered_value_fails_its_integrity_check(person):
+def test_o4_privacy_a_tampered_value_fails_its_integrity_check(person):
     raw = stored(person.id_number_index)
     body = raw.rsplit(":", 1)[1]
     flipped = body[:-6] + ("A" if body[-6] != "A" else "B") + body[-5:]
@@ -106,13 +106,13 @@ def test_privacy_a_tampered_value_fails_its_integrity_check(person):
         Candidate.objects.get(pk=person.pk)
 
 
-def test_privacy_a_value_moved_to_another_column_does_not_decrypt(person):
+def test_o4_privacy_a_value_moved_to_another_column_does_not_decrypt(person):
     set_stored(person.id_number_index, "student_number", stored(person.id_number_index))
     with pytest.raises(DecryptionError, match="student_number"):
         Candidate.objects.get(pk=person.pk)
 
 
-def test_privacy_plaintext_in_an_encrypted_column_is_refused(person):
+def test_o4_privacy_plaintext_in_an_encrypted_column_is_refused(person):
     set_stored(person.id_number_index, "id_number", NUMBER)
     with pytest.raises(DecryptionError, match="not encrypted"):
         Candidate.objects.get(pk=person.pk)
@@ -134,18 +134,18 @@ def test_privacy_plaintext_in_an_encrypted_column_is_refused(person):
         lambda: StaffUser.objects.filter(id_number=NUMBER),
     ],
 )
-def test_privacy_a_plaintext_lookup_raises_instead_of_silently_finding_nothing(person, query):
+def test_o4_privacy_a_plaintext_lookup_raises_instead_of_silently_finding_nothing(person, query):
     with pytest.raises(PlaintextLookup) as error:
         list(query())
     assert "encrypted" in str(error.value)
 
 
-def test_privacy_the_error_names_the_index_to_use(person):
+def test_o4_privacy_the_error_names_the_index_to_use(person):
     with pytest.raises(PlaintextLookup, match="id_number_index"):
         Candidate.objects.filter(id_number=NUMBER).exists()
 
 
-def test_privacy_the_blind_index_finds_the_person_exactly(person, season, point):
+def test_o4_privacy_the_blind_index_finds_the_person_exactly(person, season, point):
     CandidateFactory(season=season, point=point)
     assert list(Candidate.objects.filter(by_index(NUMBER))) == [person]
     assert list(Candidate.objects.filter(by_index(NUMBER.lower()))) == [person]  # x or X
@@ -154,7 +154,7 @@ def test_privacy_the_blind_index_finds_the_person_exactly(person, season, point)
     assert not Candidate.objects.filter(by_index("")).exists()
 
 
-def test_privacy_one_person_once_per_season_is_kept_by_the_database(person, season, point):
+def test_o4_privacy_one_person_once_per_season_is_kept_by_the_database(person, season, point):
     with pytest.raises(IntegrityError), transaction.atomic():
         CandidateFactory(season=season, point=PointFactory(), id_number=NUMBER)
     other_season = SeasonFactory(province=season.province, is_current=False)
@@ -162,7 +162,7 @@ def test_privacy_one_person_once_per_season_is_kept_by_the_database(person, seas
     assert Candidate.objects.filter(by_index(NUMBER)).count() == 2
 
 
-def test_privacy_the_duplicate_registration_is_refused_across_points(
+def test_o4_privacy_the_duplicate_registration_is_refused_across_points(
     main_window, season, point, ranges, county
 ):
     services.take_in_from_card(season, point, "5", card(3), by=None)
@@ -174,7 +174,7 @@ def test_privacy_the_duplicate_registration_is_refused_across_points(
     assert Candidate.objects.count() == 1
 
 
-def test_privacy_save_with_update_fields_writes_the_index_with_the_number(person):
+def test_o4_privacy_save_with_update_fields_writes_the_index_with_the_number(person):
     other = resident_id(502)
     person.id_number = other
     person.save(update_fields=["id_number"])
@@ -182,7 +182,7 @@ def test_privacy_save_with_update_fields_writes_the_index_with_the_number(person
     assert not Candidate.objects.filter(by_index(NUMBER)).exists()
 
 
-def test_privacy_update_and_bulk_update_helpers_keep_the_index(person, candidate):
+def test_o4_privacy_update_and_bulk_update_helpers_keep_the_index(person, candidate):
     other = resident_id(503)
     Candidate.objects.filter(pk=person.pk).update(**with_indexes(Candidate, {"id_number": other}))
     assert Candidate.objects.filter(by_index(other)).get() == person
@@ -191,7 +191,7 @@ def test_privacy_update_and_bulk_update_helpers_keep_the_index(person, candidate
     assert Candidate.objects.filter(by_index(resident_id(504))).get() == candidate
 
 
-def test_privacy_bulk_create_sets_the_index(season, point):
+def test_o4_privacy_bulk_create_sets_the_index(season, point):
     made = Candidate.objects.bulk_create(
         [CandidateFactory.build(season=season, point=point, id_number=resident_id(505))]
     )
@@ -199,7 +199,7 @@ def test_privacy_bulk_create_sets_the_index(season, point):
     assert Candidate.objects.filter(by_index(resident_id(505))).exists()
 
 
-def test_privacy_full_clean_checks_the_one_person_per_season_rule(person, season, point):
+def test_o4_privacy_full_clean_checks_the_one_person_per_season_rule(person, season, point):
     twin = CandidateFactory.build(season=season, point=point, id_number=NUMBER.lower())
     with pytest.raises(ValidationError) as error:
         twin.full_clean(exclude=["number_range", "created_by"])

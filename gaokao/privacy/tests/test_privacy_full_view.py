@@ -20,7 +20,7 @@ def viewed():
 
 
 @pytest.mark.parametrize("who", ["point_user", "county_user", "city_user", "province_user"])
-def test_privacy_staff_of_the_candidates_region_see_the_full_number_recorded(
+def test_o4_privacy_staff_of_the_candidates_region_see_the_full_number_recorded(
     request, client, candidate, who
 ):
     user = request.getfixturevalue(who)
@@ -35,7 +35,7 @@ def test_privacy_staff_of_the_candidates_region_see_the_full_number_recorded(
     assert event.target == str(candidate) and event.detail["field"] == "id_number"
 
 
-def test_privacy_with_htmx_only_the_cell_comes_back(client, point_user, candidate):
+def test_o4_privacy_with_htmx_only_the_cell_comes_back(client, point_user, candidate):
     client.force_login(point_user)
     response = reveal(client, candidate, headers={"HX-Request": "true"})
     text = response.content.decode()
@@ -44,7 +44,7 @@ def test_privacy_with_htmx_only_the_cell_comes_back(client, point_user, candidat
     assert len(viewed()) == 1
 
 
-def test_privacy_another_regions_staff_get_404_and_nothing_is_recorded(
+def test_o4_privacy_another_regions_staff_get_404_and_nothing_is_recorded(
     client, candidate, other_county_user, other_city_user, other_point
 ):
     for user in (other_county_user, other_city_user, staff_for(other_point)):
@@ -55,7 +55,9 @@ def test_privacy_another_regions_staff_get_404_and_nothing_is_recorded(
     assert viewed() == []
 
 
-def test_privacy_the_full_view_is_a_post_and_needs_a_staff_sign_in(client, point_user, candidate):
+def test_o4_privacy_the_full_view_is_a_post_and_needs_a_staff_sign_in(
+    client, point_user, candidate
+):
     assert reveal(client, candidate).status_code == 302  # to the sign-in page
     client.force_login(point_user)
     url = reverse("candidates:reveal_id_number", args=[candidate.pk])
@@ -63,7 +65,7 @@ def test_privacy_the_full_view_is_a_post_and_needs_a_staff_sign_in(client, point
     assert viewed() == []
 
 
-def test_privacy_login_cards_and_sheet_print_the_full_number_and_are_recorded(
+def test_o4_privacy_login_cards_and_sheet_print_the_full_number_and_are_recorded(
     client, point_user, candidate
 ):
     candidate.documents_received, candidate.fee_fen, candidate.eligibility = True, 0, "eligible"
@@ -85,7 +87,7 @@ def test_privacy_login_cards_and_sheet_print_the_full_number_and_are_recorded(
     assert candidate.id_number not in page and mask_id(candidate.id_number) not in page
 
 
-def test_privacy_the_admin_shows_a_staff_number_masked_and_takes_a_correction(
+def test_o4_privacy_the_admin_shows_a_staff_number_masked_and_takes_a_correction(
     client, province_user, point_user
 ):
     point_user.id_number = "430102198501010018"

@@ -30,7 +30,7 @@ def setenv(monkeypatch, **values):
     keys.forget()
 
 
-def test_privacy_sqlite_generates_a_key_file_once_readable_by_the_owner_only(no_configured_keys):
+def test_o4_privacy_sqlite_generates_a_key_file_once_readable_by_the_owner_only(no_configured_keys):
     first = keys.get_keys()
     path = keys.keys_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -38,7 +38,7 @@ def test_privacy_sqlite_generates_a_key_file_once_readable_by_the_owner_only(no_
     assert first.source == str(path) and len(first.current[1]) == 32
 
 
-def test_privacy_keys_from_the_environment_first_one_current(no_configured_keys, monkeypatch):
+def test_o4_privacy_keys_from_the_environment_first_one_current(no_configured_keys, monkeypatch):
     setenv(
         monkeypatch,
         **{keys.DATA_KEYS_VAR: f"new:{b64(A)}, old:{b64(B)}", keys.INDEX_KEY_VAR: b64(A)},
@@ -50,7 +50,7 @@ def test_privacy_keys_from_the_environment_first_one_current(no_configured_keys,
     assert not keys.keys_file().exists()
 
 
-def test_privacy_keys_from_files_named_in_the_environment(
+def test_o4_privacy_keys_from_files_named_in_the_environment(
     no_configured_keys, monkeypatch, tmp_path
 ):
     (tmp_path / "data").write_text(f"k1:{b64(A)}\n")
@@ -65,7 +65,7 @@ def test_privacy_keys_from_files_named_in_the_environment(
     assert keys.get_keys().data == (("k1", A),) and keys.index_key() == B
 
 
-def test_privacy_keys_from_the_settings(no_configured_keys, settings):
+def test_o4_privacy_keys_from_the_settings(no_configured_keys, settings):
     settings.DATA_KEYS = [("s1", A)]
     settings.INDEX_KEY = B
     assert keys.current_data_key() == ("s1", A) and keys.index_key() == B
@@ -82,7 +82,7 @@ def test_privacy_keys_from_the_settings(no_configured_keys, settings):
         (",", "no key"),
     ],
 )
-def test_privacy_malformed_keys_stop_with_a_clear_message(
+def test_o4_privacy_malformed_keys_stop_with_a_clear_message(
     no_configured_keys, monkeypatch, data, message
 ):
     setenv(monkeypatch, **{keys.DATA_KEYS_VAR: data, keys.INDEX_KEY_VAR: b64(A)})
@@ -90,13 +90,15 @@ def test_privacy_malformed_keys_stop_with_a_clear_message(
         keys.get_keys()
 
 
-def test_privacy_one_key_without_the_other_is_refused(no_configured_keys, monkeypatch):
+def test_o4_privacy_one_key_without_the_other_is_refused(no_configured_keys, monkeypatch):
     setenv(monkeypatch, **{keys.DATA_KEYS_VAR: f"k1:{b64(A)}"})
     with pytest.raises(ImproperlyConfigured, match="both"):
         keys.get_keys()
 
 
-def test_privacy_a_database_server_without_keys_refuses_to_start(no_configured_keys, monkeypatch):
+def test_o4_privacy_a_database_server_without_keys_refuses_to_start(
+    no_configured_keys, monkeypatch
+):
     monkeypatch.setattr(keys, "_database_is_sqlite", lambda: False)
     monkeypatch.setattr(keys, "_running_tests", lambda: False)
     keys.forget()
@@ -109,7 +111,7 @@ def test_privacy_a_database_server_without_keys_refuses_to_start(no_configured_k
     keys.check_configured()
 
 
-def test_privacy_the_blind_index_depends_on_the_key_and_the_normalised_number():
+def test_o4_privacy_the_blind_index_depends_on_the_key_and_the_normalised_number():
     assert crypto.blind_index("43010219850101123x", A) == crypto.blind_index(
         "４３０１０２１９８５０１０１１２３Ｘ ", A
     )

@@ -87,7 +87,7 @@ def old_rows(monkeypatch):
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
-def test_privacy_the_migration_encrypts_indexes_and_reverses(old_rows):
+def test_o4_privacy_the_migration_encrypts_indexes_and_reverses(old_rows):
     new = migrate(AFTER)
     stored = raw("candidates_candidate", "id_number")
     assert all(v.startswith("v1:") for v in stored) and not set(NUMBERS) & set(stored)

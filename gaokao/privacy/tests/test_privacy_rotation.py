@@ -56,7 +56,7 @@ def people(key_file, season, point):
     return made
 
 
-def test_privacy_rotate_moves_every_value_to_the_new_key(people, point_user):
+def test_o4_privacy_rotate_moves_every_value_to_the_new_key(people, point_user):
     point_user.id_number = "430102198501010018"
     point_user.save()
     old_key = keys.current_data_key()[0]
@@ -95,7 +95,7 @@ def test_privacy_rotate_moves_every_value_to_the_new_key(people, point_user):
     assert all(s.to_rotate == 0 for s in services.status())
 
 
-def test_privacy_a_stopped_rotation_goes_on_where_it_stopped(people):
+def test_o4_privacy_a_stopped_rotation_goes_on_where_it_stopped(people):
     old_key = keys.current_data_key()[0]
     run("new-key")
     new_key = keys.current_data_key()[0]
@@ -115,7 +115,7 @@ def test_privacy_a_stopped_rotation_goes_on_where_it_stopped(people):
     assert key_ids() == {new_key}
 
 
-def test_privacy_a_key_removed_too_early_is_named_and_the_rotation_stops(people, key_file):
+def test_o4_privacy_a_key_removed_too_early_is_named_and_the_rotation_stops(people, key_file):
     old_key = keys.current_data_key()[0]
     run("new-key")
     found = keys.get_keys()
@@ -126,7 +126,7 @@ def test_privacy_a_key_removed_too_early_is_named_and_the_rotation_stops(people,
         Candidate.objects.get(pk=people[0].pk)
 
 
-def test_privacy_reindex_after_a_new_index_key(people, point_user):
+def test_o4_privacy_reindex_after_a_new_index_key(people, point_user):
     keyed = people[2]
     Candidate.objects.filter(pk=keyed.pk).update(
         identity_source=IdentitySource.MANUAL, identity_verified_at=None
@@ -166,7 +166,7 @@ def test_privacy_reindex_after_a_new_index_key(people, point_user):
     )
 
 
-def test_privacy_a_check_of_another_number_is_not_carried_over(people, point_user):
+def test_o4_privacy_a_check_of_another_number_is_not_carried_over(people, point_user):
     keyed = people[3]
     IdentityCheck.objects.create(
         candidate=keyed,
@@ -181,12 +181,12 @@ def test_privacy_a_check_of_another_number_is_not_carried_over(people, point_use
     assert IdentityCheck.objects.get().id_number_index != keyed.id_number_index
 
 
-def test_privacy_status_lists_the_keys_and_what_is_left(people):
+def test_o4_privacy_status_lists_the_keys_and_what_is_left(people):
     out = run("status")
     assert keys.current_data_key()[0] in out and "candidates.candidate.id_number" in out
 
 
-def test_privacy_with_configured_keys_new_key_only_prints_what_to_do(key_file, monkeypatch):
+def test_o4_privacy_with_configured_keys_new_key_only_prints_what_to_do(key_file, monkeypatch):
     entry = keys.format_data_keys([("k1", bytes(32))])
     monkeypatch.setenv(keys.DATA_KEYS_VAR, entry)
     monkeypatch.setenv(keys.INDEX_KEY_VAR, keys.encoded(bytes(range(32))))

@@ -61,7 +61,7 @@ def photo_files(media):
     return [p for p in media.rglob("*") if p.is_file()]
 
 
-def test_retention_purge_removes_the_personal_data_and_keeps_statistics(old, media):
+def test_o4_retention_purge_removes_the_personal_data_and_keeps_statistics(old, media):
     assert photo_files(media)
     with time_machine.travel(aware(2026, 7, 1, 9)):
         services.purge(old, by="ops@host")
@@ -80,7 +80,7 @@ def test_retention_purge_removes_the_personal_data_and_keeps_statistics(old, med
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 6, 30), dt.date(2026, 1, 1)])
-def test_retention_refuses_until_the_day_after_the_date(old, day):
+def test_o4_retention_refuses_until_the_day_after_the_date(old, day):
     noon = dt.datetime.combine(day, dt.time(12)).astimezone()
     with (
         time_machine.travel(noon),
@@ -90,7 +90,7 @@ def test_retention_refuses_until_the_day_after_the_date(old, day):
     assert Candidate.objects.filter(season=old).count() == 2
 
 
-def test_retention_refuses_the_current_season_and_one_without_a_date(old):
+def test_o4_retention_refuses_the_current_season_and_one_without_a_date(old):
     from gaokao.seasons.models import Season
 
     current = Season.objects.get(is_current=True)
@@ -106,7 +106,7 @@ def test_retention_refuses_the_current_season_and_one_without_a_date(old):
     assert Candidate.objects.count() == 3
 
 
-def test_retention_a_stopped_purge_runs_again_to_the_end(old, monkeypatch):
+def test_o4_retention_a_stopped_purge_runs_again_to_the_end(old, monkeypatch):
     monkeypatch.setattr(services, "BATCH", 1)
     calls = []
 
@@ -124,7 +124,7 @@ def test_retention_a_stopped_purge_runs_again_to_the_end(old, monkeypatch):
     assert purged.finished_at is not None and purged.statistics["candidates"] == 2
 
 
-def test_retention_command_dry_run_then_yes(old):
+def test_o4_retention_command_dry_run_then_yes(old):
     out = StringIO()
     with time_machine.travel(aware(2026, 7, 1, 9)):
         call_command("purge", "--season", old.name, "--dry-run", stdout=out)
@@ -136,7 +136,7 @@ def test_retention_command_dry_run_then_yes(old):
     assert not Candidate.objects.filter(season=old).exists()
 
 
-def test_retention_command_refuses_before_the_date_in_chinese(old):
+def test_o4_retention_command_refuses_before_the_date_in_chinese(old):
     with (
         time_machine.travel(aware(2026, 6, 30, 23)),
         pytest.raises(CommandError, match="2026-06-30"),
