@@ -50,6 +50,12 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
+def data_dir(settings, media):
+    """The test's own data directory (keys, held uploads), set by `media`."""
+    return settings.DATA_DIR
+
+
+@pytest.fixture
 def city_user(county):
     return staff_for(county.parent)
 

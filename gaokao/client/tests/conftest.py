@@ -32,11 +32,6 @@ NOW = dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 SERVER = "http://testserver"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
-
 
 @pytest.fixture(autouse=True)
 def english():
