@@ -34,8 +34,8 @@ from gaokao.comments.models import (
     CommentUpload,
 )
 from gaokao.lib.spreadsheet import SpreadsheetError, read_rows
+from gaokao.lib.text import clean_text
 from gaokao.notices.services import clean_filename
-from gaokao.portal.services import clean_text
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 from gaokao.submission.rules import check_editable, is_editable_by

@@ -37,7 +37,7 @@ from gaokao.incidents.models import (
     Status,
     rank,
 )
-from gaokao.portal.services import clean_text
+from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region, RegistrationPoint
 
 # A start time a little ahead of the server's clock is a PC whose clock is slightly fast;

@@ -31,6 +31,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
+from gaokao.lib.text import clean_text
 from gaokao.payments import config
 from gaokao.payments.gateways.base import (
     GatewayError,
@@ -40,7 +41,7 @@ from gaokao.payments.gateways.base import (
     Reply,
 )
 from gaokao.payments.models import Category, GatewayMessage, PaymentOrder, Registration
-from gaokao.portal.services import check_confirmation, clean_text
+from gaokao.portal.services import check_confirmation
 from gaokao.portal.services import label as portal_label
 from gaokao.seasons.models import PhaseKind
 

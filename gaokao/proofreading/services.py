@@ -34,7 +34,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate, IdentitySource
-from gaokao.portal.services import clean_text
+from gaokao.lib.text import clean_text
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Method, Printout
 from gaokao.submission.rules import check_editable
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from gaokao.accounts.models import Role
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate
+from gaokao.lib.text import clean_text
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import MAX_UPLOAD_BYTES, PhotoRefused, add_photo
-from gaokao.portal.services import clean_text
 from gaokao.submission.rules import check_editable
 from gaokao.sync.models import Device, PhotoUpload
 from gaokao.sync.services import (

@@ -55,6 +55,7 @@ from gaokao.candidates.services import (
     window_for_track,
 )
 from gaokao.codes.models import Code
+from gaokao.lib.text import clean_text
 from gaokao.numbering.models import NumberRange
 from gaokao.portal.services import (
     DATA_FIELDS,
@@ -64,7 +65,6 @@ from gaokao.portal.services import (
     clean_data,
     clean_family,
     clean_resume,
-    clean_text,
 )
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
