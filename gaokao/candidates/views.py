@@ -119,7 +119,7 @@ def intake_card(request):
         candidate = services.take_in_from_card(
             _season(),
             request.user.point,
-            str(payload.get("subject_track", "")),
+            clean_text(payload.get("subject_track")),  # NUL never reaches a query
             card,
             by=request.user,
             request=request,

@@ -172,6 +172,18 @@ def test_e3_fuzz_push_bodies_get_an_answer_never_a_500(client, device, body):
         assert answer.json()["detail"]
 
 
+def test_e3_card_intake_with_nul_in_the_track_is_refused_in_json(client, point_user, number_range):
+    """Found by hypothesis on PostgreSQL, which refuses NUL in any text parameter."""
+    client.force_login(point_user)
+    body = {"card": _card(), "subject_track": "\x00"}
+    answer = client.post(
+        reverse("candidates:intake_card"), json.dumps(body), content_type="application/json"
+    )
+    assert answer.status_code == 200 and answer.json()["ok"] is False
+    assert "科类" in answer.json()["error"]
+    assert not Candidate.objects.exists()
+
+
 @pytest.mark.parametrize(
     "raw",
     [
