@@ -159,4 +159,3 @@ def reauth(request):
             return redirect(next_url)
     context = {"form": form, "next": next_url, "minutes": WINDOW_SECONDS // 60}
     return render(request, "accounts/reauth.html", context)
-

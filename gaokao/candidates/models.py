@@ -160,9 +160,7 @@ class Candidate(BlindIndexedModel):
         blank=True,
         help_text=_("A code from the province's school list."),
     )
-    student_number = EncryptedTextField(
-        _("student registration number"), max_length=19, blank=True
-    )
+    student_number = EncryptedTextField(_("student registration number"), max_length=19, blank=True)
     proficiency_number = models.CharField(
         _("academic proficiency exam number"), max_length=20, blank=True
     )

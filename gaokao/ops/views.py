@@ -49,8 +49,10 @@ def _loopback(address: str | None) -> bool:
 def _token_ok(request) -> bool:
     token = settings.METRICS_TOKEN
     scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
+    return (
+        bool(token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.encode())
     )
 
 

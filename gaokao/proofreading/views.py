@@ -64,9 +64,7 @@ def _filtered(request, data):
             qs = qs.filter(point=form.cleaned_data["point"])
         query = form.cleaned_data["q"].strip()
         if query:
-            qs = qs.filter(
-                Q(name__contains=query) | Q(registration_number=query) | by_index(query)
-            )
+            qs = qs.filter(Q(name__contains=query) | Q(registration_number=query) | by_index(query))
     unfiltered_state = qs
     if form.is_valid() and form.cleaned_data["state"]:
         qs = qs.filter(proofreading_state=form.cleaned_data["state"])

@@ -120,9 +120,7 @@ def _remove_batch(ids: list, numbers: list[str]) -> list[str]:
     GatewayMessage.objects.filter(order__in=orders).delete()
     orders.delete()
     photos = CandidatePhoto.objects.filter(candidate__in=ids)
-    files = [
-        name for pair in photos.values_list("original", "normalised") for name in pair if name
-    ]
+    files = [name for pair in photos.values_list("original", "normalised") for name in pair if name]
     photos.delete()
     Candidate.objects.filter(pk__in=ids).delete()  # cascades to their rows elsewhere
     Receipt.objects.filter(candidate_id__in=ids).delete()

@@ -55,9 +55,7 @@ def _photo_origin(source: Any, note: Any) -> tuple[str, str]:
         raise SyncRefused(_("%(field)s must be text.") % {"field": "note"}, code="type")
     note = clean_text(note)[:200]
     if source == PhotoSource.NETWORK and not note:
-        raise SyncRefused(
-            _("Say who sent the photo over the network and how."), code="note"
-        )
+        raise SyncRefused(_("Say who sent the photo over the network and how."), code="note")
     return source, note
 
 

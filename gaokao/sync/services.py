@@ -697,9 +697,7 @@ def clean_update(fields: Any, current: Candidate) -> dict[str, Any]:
             % {"field": VERIFIED},
             code="verified",
         ) from e
-    return (
-        _clean_point_fields(fields, current) | _clean_data_fields(fields, current) | verified
-    )
+    return _clean_point_fields(fields, current) | _clean_data_fields(fields, current) | verified
 
 
 def _set_values(candidate: Candidate, values: dict[str, Any], by: Any) -> None:

@@ -29,8 +29,9 @@ FINITE = st.floats(allow_nan=False, allow_infinity=False)
 SCALAR = st.none() | st.booleans() | st.integers() | FINITE | TEXT
 JSON = st.recursive(
     SCALAR,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 

@@ -233,7 +233,7 @@ def csv_with_nul(header: str = "报名号,评语", number: str = "01020001") -> 
 
 def csv_huge_field(header: str = "报名号,评语") -> bytes:
     """A CSV with one cell beyond the csv module's field limit (128 KiB)."""
-    return f"{header}\r\n01020001,\"{'字' * 200_000}\"\r\n".encode()
+    return f'{header}\r\n01020001,"{"字" * 200_000}"\r\n'.encode()
 
 
 def random_bytes(size: int, seed: int = 0) -> bytes:

@@ -174,9 +174,7 @@ def build_world(settings, tmp_path) -> SimpleNamespace:
         by=w.staff["county_a"],
     )
     w.attachment = w.notice.attachments.get()
-    w.photo = photos.add_photo(
-        w.candidate_a, jpeg(), source="camera", by=w.staff["point_a"]
-    )
+    w.photo = photos.add_photo(w.candidate_a, jpeg(), source="camera", by=w.staff["point_a"])
     w.category = CategoryFactory(season=w.season, code="MS", name="美术")
     registration = Registration.objects.create(
         candidate=w.candidate_a, category=w.category, exam_phone="13800000000"
@@ -528,9 +526,7 @@ def api_clients(w) -> dict[str, tuple[Client, dict]]:
 def api_request(w, key: str):
     """Path, body and content type that pass validation, naming point A's objects."""
     method, path = key.split(" ", 1)
-    path = path.replace("{photo_id}", str(w.upload_id)).replace(
-        "{conflict_id}", str(w.conflict.pk)
-    )
+    path = path.replace("{photo_id}", str(w.upload_id)).replace("{conflict_id}", str(w.conflict.pk))
     bodies = {
         "POST /push": {"changes": []},
         "POST /photos/{photo_id}": {

@@ -23,6 +23,7 @@ from gaokao.testing.fuzzing import JSON, SCALAR, fuzz, rolled_back
 
 pytestmark = pytest.mark.django_db
 
+
 def messages_of(error: IntakeRefused) -> list[str]:
     if hasattr(error, "error_dict"):
         return [m for ms in error.message_dict.values() for m in ms]

@@ -38,6 +38,7 @@ from gaokao.testing.fuzzing import CORPUS, JSON, TEXT, fuzz, rolled_back
 
 pytestmark = pytest.mark.django_db
 
+
 def stored_files(media) -> list:
     return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
 
@@ -54,9 +55,7 @@ HEADS = [b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBPVP
         st.binary(max_size=2000),
         st.builds(lambda head, tail: head + tail, st.sampled_from(HEADS), st.binary(max_size=2000)),
         st.builds(
-            lambda flips: bytes(
-                b ^ dict(flips).get(i, 0) for i, b in enumerate(VALID_JPEG[:4000])
-            ),
+            lambda flips: bytes(b ^ dict(flips).get(i, 0) for i, b in enumerate(VALID_JPEG[:4000])),
             st.lists(st.tuples(st.integers(0, 3999), st.integers(1, 255)), max_size=6),
         ),
     )
@@ -263,9 +262,7 @@ def test_e3_fuzz_a_school_file_with_a_huge_cell_is_refused_not_crashed(county):
     st.lists(st.lists(CSV_CELL, min_size=2, max_size=3), max_size=5),
     st.sampled_from(["评语.csv", "评语.xlsx"]),
 )
-def test_e3_fuzz_comment_files_are_checked_row_by_row(
-    candidate, point_user, rows, filename
-):
+def test_e3_fuzz_comment_files_are_checked_row_by_row(candidate, point_user, rows, filename):
     rows = [["报名号", "评语"], [candidate.registration_number, rows[0][0] if rows else ""], *rows]
     data = hostile.xlsx(rows) if filename.endswith("xlsx") else csv_bytes(rows)
     with rolled_back():
@@ -298,9 +295,7 @@ def city_importer(county):
     st.sampled_from(sorted(formats.KINDS)),
     st.lists(st.lists(CSV_CELL, min_size=1, max_size=8), max_size=4),
 )
-def test_e3_fuzz_result_files_import_whole_or_not_at_all(
-    candidate, city_importer, kind, rows
-):
+def test_e3_fuzz_result_files_import_whole_or_not_at_all(candidate, city_importer, kind, rows):
     header = formats.headers(formats.KINDS[kind])
     data = csv_bytes([header, *rows])
     with rolled_back():

@@ -103,9 +103,10 @@ def data_form(candidate, text: str) -> dict:
 
 def stored_data(candidate) -> list[str]:
     candidate.refresh_from_db()
-    rows = [*ResumeEntry.objects.filter(candidate=candidate).values_list(
-        "school_or_employer", "role"
-    ), *FamilyMember.objects.filter(candidate=candidate).values_list("name", "employer")]
+    rows = [
+        *ResumeEntry.objects.filter(candidate=candidate).values_list("school_or_employer", "role"),
+        *FamilyMember.objects.filter(candidate=candidate).values_list("name", "employer"),
+    ]
     return [candidate.accommodations, candidate.specialties, candidate.awards] + [
         v for row in rows for v in row
     ]
@@ -316,9 +317,7 @@ def test_e3_hostile_corpus_in_notices(client, county_user):
     saved = 0
     for name, text in CORPUS:
         count = Notice.objects.count()
-        result = outcome(
-            client.post(reverse("notices:new"), {"title": text[:200], "body": text})
-        )
+        result = outcome(client.post(reverse("notices:new"), {"title": text[:200], "body": text}))
         if result == "refused":
             assert Notice.objects.count() == count, name
             continue
@@ -408,9 +407,7 @@ def test_e3_hostile_corpus_as_the_pause_message(client, province_user):
     saved = 0
     for name, text in CORPUS:
         before = list(Pause.objects.values_list("message", flat=True))
-        result = outcome(
-            client.post(reverse("gate:pause"), {"scope": "portal", "message": text})
-        )
+        result = outcome(client.post(reverse("gate:pause"), {"scope": "portal", "message": text}))
         if result == "refused":
             assert list(Pause.objects.values_list("message", flat=True)) == before, name
             continue
@@ -504,8 +501,8 @@ def test_e3_hostile_form_bodies_that_are_not_utf8_get_an_answer(client, county_u
     for notice in Notice.objects.all():  # undecodable bytes arrive as U+FFFD, stored clean
         assert_clean(notice.title, notice.body)
     multipart = (
-        b"--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n\xff\xfe\x00\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n\xc0\xaf\r\n--b--\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\n\xff\xfe\x00\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="body"\r\n\r\n\xc0\xaf\r\n--b--\r\n'
     )
     response = client.post(
         reverse("notices:new"), multipart, content_type="multipart/form-data; boundary=b"
@@ -513,9 +510,9 @@ def test_e3_hostile_form_bodies_that_are_not_utf8_get_an_answer(client, county_u
     assert response.status_code < 500
     client.force_login(province_user)
     response = client.post(
-        reverse("gate:pause"), b"scope=portal&message=%FF%FE", content_type=(
-            "application/x-www-form-urlencoded"
-        )
+        reverse("gate:pause"),
+        b"scope=portal&message=%FF%FE",
+        content_type=("application/x-www-form-urlencoded"),
     )
     assert response.status_code < 500
 

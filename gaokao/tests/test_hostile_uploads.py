@@ -132,9 +132,7 @@ def test_e3_hostile_comment_files_are_refused_and_nothing_is_kept(
     client, season, point, point_user, name, build
 ):
     client.force_login(point_user)
-    response = client.post(
-        reverse("comments:import"), {"file": SimpleUploadedFile(name, build())}
-    )
+    response = client.post(reverse("comments:import"), {"file": SimpleUploadedFile(name, build())})
     assert response.status_code == 200
     errors = errors_of(response)
     assert errors and all(chinese(e) for e in errors), errors
@@ -298,4 +296,3 @@ def test_e3_hostile_notice_with_too_many_attachments_stores_nothing(client, coun
     )
     assert response.status_code == 200 and errors_of(response)
     assert not Notice.objects.exists() and not files_under(media)
-

@@ -98,9 +98,9 @@ def test_documents_only_pdfs_and_files_keep_the_browser_s_viewer(db, client, hea
     health = client.get("/healthz")
     assert "Content-Security-Policy" not in health
     assert "Permissions-Policy" in health
-    response = security.SecurityHeadersMiddleware(
-        lambda request: _response("application/pdf")
-    )(None)
+    response = security.SecurityHeadersMiddleware(lambda request: _response("application/pdf"))(
+        None
+    )
     assert "Content-Security-Policy" not in response
     svg = security.SecurityHeadersMiddleware(lambda request: _response("image/svg+xml"))(None)
     assert "Content-Security-Policy" in svg

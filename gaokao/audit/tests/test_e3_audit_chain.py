@@ -102,7 +102,7 @@ def test_e3_audit_chain_hashes_what_the_database_gives_back(rf, point_user):
         ratio=0.1,
         big=1e20,
         whole=2.0,
-        text="湖南 \u2028 \"quoted\" \\ back",
+        text='湖南 \u2028 "quoted" \\ back',
         none=None,
     )
     stored = AuditEvent.objects.get()

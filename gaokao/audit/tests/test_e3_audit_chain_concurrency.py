@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WRITERS, EACH = 8, 5
 
 
-def test_e3_audit_chain_concurrent_writers_of_one_chain_leave_it_valid(
-    postgresql_only, point
-):
+def test_e3_audit_chain_concurrent_writers_of_one_chain_leave_it_valid(postgresql_only, point):
     users = [staff_for(point) for _ in range(WRITERS)]
 
     def work(i):
@@ -66,7 +64,6 @@ def test_e3_audit_chain_writers_of_different_points_do_not_wait(
     assert AuditEvent.objects.count() == 2
     assert AuditChainHead.objects.count() == 2
     assert list(Verification().problems()) == []
-
 
 
 def test_e3_audit_chain_verify_while_events_are_appended(postgresql_only, point, monkeypatch):

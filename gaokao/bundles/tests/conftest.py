@@ -21,7 +21,6 @@ from gaokao.testing.factories import SeasonFactory, add_phase, resident_id
 NOW = dt.datetime(2019, 11, 9, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
-
 @pytest.fixture(autouse=True)
 def clock():
     with time_machine.travel(NOW):

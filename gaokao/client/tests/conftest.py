@@ -32,7 +32,6 @@ NOW = dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 SERVER = "http://testserver"
 
 
-
 @pytest.fixture(autouse=True)
 def english():
     """Messages are asserted in their source language, whatever the catalog holds."""

@@ -28,9 +28,7 @@ def test_e1_admission_twelve_sign_ins_at_once_take_exactly_the_cap(postgresql_on
     assert all(services.TICKET_KEY in r.session for r in waiting)
 
 
-def test_e1_admission_a_missing_setting_row_is_created_once_under_the_race(
-    postgresql_only, make
-):
+def test_e1_admission_a_missing_setting_row_is_created_once_under_the_race(postgresql_only, make):
     candidates = [make() for _ in range(6)]
     requests = browsers(6)
     results = run_together(6, lambda i: services.admit(requests[i], candidates[i]))

@@ -72,9 +72,7 @@ def test_e1_slot_other_regions_are_unrestricted(mornings, make, other_point):
     assert refusal(elsewhere, 2024, 11, 1, 15, 0) is None
 
 
-def test_e1_slot_a_county_follows_its_own_slots_and_its_citys(
-    mornings, county, candidate, make
-):
+def test_e1_slot_a_county_follows_its_own_slots_and_its_citys(mornings, county, candidate, make):
     slot([county], starts="14:00", ends="17:00")
     assert refusal(candidate, 2024, 11, 1, 15, 0) is None  # the county's afternoon
     assert refusal(candidate, 2024, 11, 1, 9, 0) is None  # the city's morning
@@ -188,9 +186,7 @@ def test_e1_slot_incoherent_input_is_refused_and_kept(
     assert not TimeSlot.objects.exists()
 
 
-def test_e1_slot_regions_must_be_cities_or_counties_of_the_province(
-    client, province_user, county
-):
+def test_e1_slot_regions_must_be_cities_or_counties_of_the_province(client, province_user, county):
     province = county.parent.parent
     elsewhere = CountyFactory(parent__parent=ProvinceFactory(code="440000", name="广东省"))
     client.force_login(province_user)

@@ -73,11 +73,18 @@ def test_e3_metrics_count_a_candidate_login_and_a_failure(
         assert value(after, name, **labels) == value(before, name, **labels) + 1, (name, labels)
     login = {"route": "portal:login", "method": "POST", "status": "3xx"}
     assert value(after, "gaokao_http_requests_total", **login) >= 1
-    assert value(
-        after, "gaokao_http_request_duration_seconds_count", route="portal:login", method="POST"
-    ) == value(
-        before, "gaokao_http_request_duration_seconds_count", route="portal:login", method="POST"
-    ) + 2
+    assert (
+        value(
+            after, "gaokao_http_request_duration_seconds_count", route="portal:login", method="POST"
+        )
+        == value(
+            before,
+            "gaokao_http_request_duration_seconds_count",
+            route="portal:login",
+            method="POST",
+        )
+        + 2
+    )
 
 
 def test_e3_metrics_count_staff_sign_in_failures_and_saves(

@@ -45,9 +45,7 @@ def test_e3_status_page_shows_server_database_cache_and_counts(
     assert "LocMemCache" in page
 
 
-def test_e3_status_page_shows_the_last_backup_and_whether_it_was_verified(
-    client, province_user
-):
+def test_e3_status_page_shows_the_last_backup_and_whether_it_was_verified(client, province_user):
     directory = backup.default_dir()
     directory.mkdir(parents=True)
     (directory / "gaokao-20191101-020000.tar").write_bytes(b"x" * 2048)

@@ -51,8 +51,10 @@ WECHAT_HEADERS = st.dictionaries(
 )
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | TEXT,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["id", "resource", "ciphertext", "x"]), children),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "resource", "ciphertext", "x"]), children)
+    ),
     max_leaves=8,
 )
 

@@ -43,9 +43,7 @@ def test_e3_history_keeps_namesakes_apart(season, point, point_user):
     assert whats(two) == [Action.PHOTO_ADDED.label]
 
 
-def test_e3_history_still_shows_events_from_before_the_key_was_kept(
-    season, point, point_user
-):
+def test_e3_history_still_shows_events_from_before_the_key_was_kept(season, point, point_user):
     candidate = CandidateFactory(season=season, point=point)
     old = record(Action.CANDIDATE_TAKEN_IN, actor=point_user, unit=point, target=candidate)
     AuditEvent.objects.filter(pk=old.pk).update(target_type="", target_id="")

@@ -104,12 +104,8 @@ def test_o3_a_verification_is_not_taken_back_or_invented(device, make, point, va
     assert candidate.identity_verified_at == verified and candidate.version == 1
 
 
-def test_r4_the_offices_review_reaches_the_point_client_and_cannot_be_pushed(
-    device, make, point
-):
-    candidate = make(
-        point, review_state=ReviewState.REJECTED, review_reason="证明材料不全"
-    )
+def test_r4_the_offices_review_reaches_the_point_client_and_cannot_be_pushed(device, make, point):
+    candidate = make(point, review_state=ReviewState.REJECTED, review_reason="证明材料不全")
     [snapshot] = services.pull(device)["candidates"]
     assert (snapshot["review_state"], snapshot["review_reason"]) == ("rejected", "证明材料不全")
     [result] = services.apply_changes(

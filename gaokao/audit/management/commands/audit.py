@@ -84,8 +84,7 @@ class Command(BaseCommand):
                 returncode=PROBLEMS,
             )
         self.stdout.write(
-            _("The audit trail is intact: %(events)s events in %(chains)s chains checked.")
-            % counts
+            _("The audit trail is intact: %(events)s events in %(chains)s chains checked.") % counts
         )
 
     def progress(self, done: int, total: int) -> None:

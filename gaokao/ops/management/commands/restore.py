@@ -48,9 +48,7 @@ class Command(BaseCommand):
             % {"created": restored.manifest["created_at"], "files": restored.files}
         )
         if restored.migrate_needed:
-            self.stdout.write(
-                _("The archive is from an older version: run `gaokao migrate` now.")
-            )
+            self.stdout.write(_("The archive is from an older version: run `gaokao migrate` now."))
         self.stdout.write(_("Start the app servers and workers again."))
 
     def confirm(self, checked):
