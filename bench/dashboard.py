@@ -12,7 +12,6 @@ p95 under 300 ms for the province. See bench/README.md.
 
 import argparse
 import os
-import random
 import statistics
 import sys
 import time
@@ -30,72 +29,23 @@ from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from gaokao.accounts.models import StaffUser  # noqa: E402
-from gaokao.candidates.models import Candidate, Stage  # noqa: E402
-from gaokao.lib.idnumber import check_digit  # noqa: E402
-from gaokao.presets.services import load_preset  # noqa: E402
+from gaokao.candidates.models import Candidate  # noqa: E402
+from gaokao.demo.scale import seed_scale  # noqa: E402
 from gaokao.progress import services  # noqa: E402
-from gaokao.regions.models import Region, RegistrationPoint  # noqa: E402
+from gaokao.regions.models import Region  # noqa: E402
 from gaokao.seasons.models import Season  # noqa: E402
 from gaokao.testing.factories import staff_for  # noqa: E402
 
 POINTS_PER_COUNTY = 16  # about 2,000 points for Hunan's 122 counties
-BATCH = 20_000
 
 
 def seed(total: int) -> Season:
+    """The province at scale (gaokao.demo.scale: `gaokao seed-scale`); only what is missing."""
     call_command("migrate", verbosity=0)
-    load_preset("hunan-2020")
-    season = Season.objects.get(name__contains="2020")
-    Season.objects.update(is_current=False)
-    Season.objects.filter(pk=season.pk).update(is_current=True)
-    counties = list(Region.objects.filter(level="county").order_by("code"))
-    points = []
-    for county in counties:
-        for n in range(1, POINTS_PER_COUNTY + 1):
-            code = f"{county.registration_code}{n:03d}"
-            points.append(
-                RegistrationPoint.objects.get_or_create(
-                    code=code, defaults={"county": county, "name": f"{county.name}{n}号报名点"}
-                )[0]
-            )
-    have = Candidate.objects.filter(season=season).count()
-    rng = random.Random(2020)  # noqa: S311 (seeded test data, not secrets)
-    now = timezone.now()
-    stages = [Stage.POINT] * 5 + [Stage.COUNTY] * 2 + [Stage.CITY, Stage.PROVINCE, Stage.ACCEPTED]
-    for start in range(have, total, BATCH):
-        rows = []
-        for i in range(start, min(start + BATCH, total)):
-            point = points[i % len(points)]
-            first17 = f"{point.county.code}2002{i % 12 + 1:02d}{i % 28 + 1:02d}{i % 1000:03d}"
-            done = rng.random()
-            rows.append(
-                Candidate(
-                    season=season,
-                    point=point,
-                    subject_track=rng.choice("1555533478"),
-                    registration_number=f"{point.county.registration_code}{i % 10000:04d}",
-                    id_number=first17 + check_digit(first17),
-                    name=f"考生{i}",
-                    sex="1",
-                    ethnicity="01",
-                    birth_date="2002-01-01",
-                    identity_source="1",
-                    credentials_issued_at=now if done > 0.1 else None,
-                    confirmation_password="x" if done > 0.2 else "",
-                    data_saved_at=now if done > 0.3 else None,
-                    fee_fen=12000 if done > 0.05 else None,
-                    stage=rng.choice(stages) if done > 0.4 else Stage.POINT,
-                )
-            )
-        Candidate.objects.bulk_create(rows)
-        print(f"  seeded {min(start + BATCH, total):,} candidates", flush=True)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
-    return season
+    report = seed_scale(total, points_per_county=POINTS_PER_COUNTY, progress=print)
+    return report.season
 
 
 def staff(region: Region) -> StaffUser:
