@@ -29,6 +29,22 @@ class CodeQuerySet(models.QuerySet):
     def choices(self, table: str) -> list[tuple[str, str]]:
         return [(c.code, c.name) for c in self.of(table)]
 
+    def choices_by_table(self, tables) -> dict[str, list[tuple[str, str]]]:
+        """`choices` of several tables in one query (a form offering six code tables asks
+        the database once, not six times)."""
+        found: dict[str, list[tuple[str, str]]] = {table: [] for table in tables}
+        rows = self.filter(table__in=found, is_active=True).values_list("table", "code", "name")
+        for table, code, name in rows:
+            found[table].append((code, name))
+        return found
+
+    def names_by_table(self, tables) -> dict[str, dict[str, str]]:
+        """Code → name of several tables, inactive codes included (for showing records)."""
+        found: dict[str, dict[str, str]] = {table: {} for table in tables}
+        for table, code, name in self.filter(table__in=found).values_list("table", "code", "name"):
+            found[table][code] = name
+        return found
+
 
 class Code(models.Model):
     """One row of a code table: its code (as exchanged with the national system) and name.

@@ -62,10 +62,6 @@ class LoginPasswordForm(StyledForm):
         return data
 
 
-def _code_choices(table: str) -> list[tuple[str, str]]:
-    return [("", "—"), *Code.objects.choices(table)]
-
-
 class CandidateDataForm(StyledForm):
     """S6: what the candidate enters themselves. Identity fields are not here: they are shown
     read-only and never taken from a request. No address, postcode or recipient (O4).
@@ -166,9 +162,10 @@ class CandidateDataForm(StyledForm):
 
     def __init__(self, *args, county=None, read_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        tables = Code.objects.choices_by_table(t for t in CODE_FIELDS.values() if t != Table.SCHOOL)
         for name, table in CODE_FIELDS.items():
             if table != Table.SCHOOL:
-                self.fields[name].choices = _code_choices(table)
+                self.fields[name].choices = [("", "—"), *tables[table]]
         self.fields["school"].choices = school_choices(first_county=county)
         if read_only:
             for field in self.fields.values():

@@ -50,7 +50,7 @@ def sign_in(request: HttpRequest, registration_number: str, password: str) -> Ca
             raise SignInRefused(lock_message(until))
     season = Season.objects.filter(is_current=True).first()
     candidate = (
-        Candidate.objects.select_related("point")
+        Candidate.objects.select_related("point__county__parent")  # the time slots' areas
         .filter(season=season, registration_number=number)
         .first()
     )
@@ -245,9 +245,19 @@ def _too_long(limit: int):
 def clean_data(data: dict[str, Any]) -> dict[str, str]:
     """The candidate's data, normalised and checked; IntakeRefused maps fields to errors."""
     cleaned, errors = {}, {}
+    given = {name: clean_text(data.get(name)) for name in CODE_FIELDS}
+    # Every code given, checked in one query; validate_code words the refusals.
+    known = {
+        (table, code): attrs
+        for table, code, attrs in Code.objects.filter(
+            is_active=True,
+            table__in=[CODE_FIELDS[name] for name, value in given.items() if value],
+            code__in=[value for value in given.values() if value],
+        ).values_list("table", "code", "attrs")
+    }
     for name, table in CODE_FIELDS.items():
-        value = clean_text(data.get(name))
-        if value:
+        value = given[name]
+        if value and (table, value) not in known:
             try:
                 validate_code(table, value)
             except ValidationError as e:
@@ -277,7 +287,9 @@ def clean_data(data: dict[str, Any]) -> dict[str, str]:
             errors[name] = [message]
     category, household = cleaned["candidate_category"], cleaned["household_type"]
     if category and household and "candidate_category" not in errors:
-        implied = Code.objects.of(Table.CANDIDATE_CATEGORY).get(code=category).attrs
+        implied = known.get((Table.CANDIDATE_CATEGORY, category))
+        if implied is None:  # activated since the query above
+            implied = Code.objects.of(Table.CANDIDATE_CATEGORY).get(code=category).attrs
         if implied.get("household_type") not in (None, household):
             errors["household_type"] = [
                 _("The household type does not agree with the candidate category.")
@@ -419,7 +431,9 @@ def save_candidate_data(
 
     The password is checked outside the saving transaction so that a failure is counted
     even though nothing is saved."""
-    candidate = Candidate.objects.select_related("season", "point__county").get(pk=candidate.pk)
+    candidate = Candidate.objects.select_related("season", "point__county__parent__parent").get(
+        pk=candidate.pk
+    )
     if not may_change_data(candidate):
         raise IntakeRefused(
             _("Registration is closed: your data can no longer be changed."), code="window_closed"

@@ -36,7 +36,9 @@ def current(request) -> Candidate | None:
     state["seen"] = time.time()
     request.session.modified = True
     candidate = (
-        Candidate.objects.select_related("point__county", "season").filter(pk=state["id"]).first()
+        Candidate.objects.select_related("point__county__parent__parent", "season")
+        .filter(pk=state["id"])
+        .first()
     )
     if candidate is not None:
         gate.refresh_seat(request, candidate.pk)  # E1: the seat stays taken while active

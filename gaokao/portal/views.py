@@ -121,10 +121,7 @@ def sign_out(request):
 def _identity(candidate, *, full_number: bool = False):
     """The identity the card or staff gave: shown, never taken from the request. The
     document number in full only where the candidate proofreads (S7), masked elsewhere."""
-    names = {
-        table: dict(Code.objects.filter(table=table).values_list("code", "name"))
-        for table in (Table.SEX, Table.ETHNICITY, Table.DOCUMENT_TYPE)
-    }
+    names = Code.objects.names_by_table((Table.SEX, Table.ETHNICITY, Table.DOCUMENT_TYPE))
     return [
         (_("Full name"), candidate.name),
         (_("Sex"), names[Table.SEX].get(candidate.sex, candidate.sex)),

@@ -4,6 +4,7 @@ below and by subject track, in one aggregate query each; and the candidates behi
 number (drill-down), through the same definitions.
 """
 
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -60,14 +61,20 @@ STATES = [
 ]
 
 GRID_SECONDS = 10  # how stale a dashboard may be; one computation serves every user
+# A grid the refresher (`gaokao progress refresh`) made serves requests until it is this much
+# older than the refresher's period: a stopped refresher hands the work back to the requests.
+REFRESHER_GRACE = 120
+# An earlier grid stays readable this long after a newer one replaces it (a request that
+# read the older generation's name still finds its parts).
+OLD_GRID_SECONDS = 30
 
 
-def _season() -> Season | None:
+def current_season() -> Season | None:
     return Season.objects.filter(is_current=True).first()
 
 
 def candidates(user) -> QuerySet:
-    return Candidate.objects.visible_to(user).filter(season=_season())
+    return Candidate.objects.visible_to(user).filter(season=current_season())
 
 
 def _zeros() -> list[int]:
@@ -107,32 +114,76 @@ def _compute(season: Season) -> dict[str, dict]:
     return {"points": dict(points), **{f"tracks:{k}": dict(v) for k, v in tracks.items()}}
 
 
-def _grid(season: Season | None, part: str) -> dict:
-    """A part of the season's progress grid, from the cache shared by every user and app
-    server: "points", or "tracks:<owner>". One request recomputes it when it is older than
-    GRID_SECONDS; meanwhile the others keep reading the previous one (no stampede)."""
+def _prefix(season: Season) -> str:
+    return f"progress:{season.pk}"
+
+
+def refresh(season: Season | None = None, *, every: int | None = None) -> dict[str, dict]:
+    """Recompute the season's progress grid (default: the current season's) and store it in
+    the cache shared by every user and app server. `every`: the period of the refresher
+    calling this (None: a request); requests rely on a refresher's grid for `every` +
+    REFRESHER_GRACE seconds instead of GRID_SECONDS."""
+    season = season or current_season()
     if season is None:
         return {}
-    prefix = f"progress:{season.pk}"
-    generation = cache.get(f"{prefix}:fresh")
-    if generation is None and not cache.add(f"{prefix}:computing", 1, 60):
-        generation = cache.get(f"{prefix}:last")  # another request is recomputing
-    if generation is not None:
-        found = cache.get(f"{prefix}:{generation}:{part}")
-        if found is not None or part != "points":
-            return found or {}
-    generation = uuid.uuid4().hex
+    prefix = _prefix(season)
     parts = _compute(season)
-    cache.set_many({f"{prefix}:{generation}:{k}": v for k, v in parts.items()}, 6 * GRID_SECONDS)
-    cache.set_many({f"{prefix}:fresh": generation}, GRID_SECONDS)
-    cache.set_many({f"{prefix}:last": generation}, 5 * GRID_SECONDS)
-    cache.delete(f"{prefix}:computing")
+    serves = GRID_SECONDS if every is None else every + REFRESHER_GRACE
+    keep = serves + 60  # outlives the time it serves: readers never find it half gone
+    generation = uuid.uuid4().hex
+    keys = [f"{prefix}:{generation}:{k}" for k in parts]
+    cache.set_many(dict(zip(keys, parts.values(), strict=True)), keep)
+    previous = cache.get(f"{prefix}:last")
+    stamp = {"generation": generation, "at": time.time(), "serves": serves, "keys": keys}
+    cache.set(f"{prefix}:last", stamp, keep)
+    if previous:  # the older grid goes soon instead of filling the cache
+        for key in previous.get("keys", ()):
+            cache.touch(key, OLD_GRID_SECONDS)
+    return parts
+
+
+def refresh_due(every: int | None = None) -> Season | None:
+    """The refresher's step: recompute the current season's grid, unless another refresher
+    did within the last `every` seconds (several workers share the period instead of
+    repeating the work). The season recomputed, or None."""
+    season = current_season()
+    if season is None:
+        return None
+    if every is not None and not cache.add(f"{_prefix(season)}:refresher", 1, max(1, every - 1)):
+        return None
+    refresh(season, every=every)
+    return season
+
+
+def _grid(season: Season | None, part: str) -> dict:
+    """A part of the season's progress grid, from the cache shared by every user and app
+    server: "points", or "tracks:<owner>". With the refresher running, requests only read
+    it. Otherwise one request recomputes it when it is older than GRID_SECONDS, and
+    meanwhile the others keep reading the previous one (no stampede); a request finding no
+    grid at all computes one."""
+    if season is None:
+        return {}
+    prefix = _prefix(season)
+    last, computing = cache.get(f"{prefix}:last"), False
+    if last is not None:
+        if time.time() - last["at"] > last["serves"]:
+            computing = cache.add(f"{prefix}:computing", 1, 60)
+        if not computing:  # fresh, or another request is recomputing it
+            found = cache.get(f"{prefix}:{last['generation']}:{part}")
+            if found is not None or part != "points":
+                return found or {}
+    try:
+        parts = refresh(season)
+    finally:
+        if computing:
+            cache.delete(f"{prefix}:computing")
     return parts.get(part, {})
 
 
-def by_unit(user) -> list[dict]:
+def by_unit(user, season: Season | None = None) -> list[dict]:
     """One row per unit one level below the user (a point: itself), units without
-    candidates included, from the part of the grid the user may see."""
+    candidates included, from the part of the grid the user may see. `season`: the current
+    one, if the caller has it already."""
     role = user.role
     points = RegistrationPoint.objects.visible_to(user).values_list(
         "pk", "county_id", "county__parent_id"
@@ -145,18 +196,19 @@ def by_unit(user) -> list[dict]:
             level="city" if role == "province" else "county"
         )
     sums = {u.pk: _zeros() for u in units}
-    for point, (counts, _tracks) in _grid(_season(), "points").items():
+    for point, (counts, _tracks) in _grid(season or current_season(), "points").items():
         if point in unit_of and unit_of[point] in sums:
             _add(sums[unit_of[point]], counts)
     return [{"unit": u, "code": u.code, "counts": sums[u.pk]} for u in units]
 
 
-def by_track(user) -> list[dict]:
+def by_track(user, season: Season | None = None) -> list[dict]:
+    season = season or current_season()
     if user.role == "point":
-        counts = _grid(_season(), "points").get(user.point_id, (None, {}))[1]
+        counts = _grid(season, "points").get(user.point_id, (None, {}))[1]
     else:  # the season is the province's: "all" is all of its candidates
         owner = "all" if user.role == "province" else f"region:{user.region_id}"
-        counts = _grid(_season(), f"tracks:{owner}")
+        counts = _grid(season, f"tracks:{owner}")
     return [{"track": track, "counts": c} for track, c in sorted(counts.items())]
 
 

@@ -13,11 +13,12 @@ CHART_STATE = "by_point"  # the bar chart shows the share submitted by the point
 
 @roles_required(*ALL)
 def dashboard(request):
-    units = services.by_unit(request.user)
+    season = services.current_season()  # once for both tables
+    units = services.by_unit(request.user, season)
     track_names = dict(Code.objects.choices(Table.SUBJECT_TRACK))
     tracks = [
         dict(r, name=track_names.get(r["track"], r["track"]))
-        for r in services.by_track(request.user)
+        for r in services.by_track(request.user, season)
     ]
     keys = [s.key for s in services.STATES]
     index = keys.index(CHART_STATE)

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from gaokao.candidates.models import Candidate, Stage
 from gaokao.codes.models import Code, Table
 from gaokao.comments.services import has_comment
 from gaokao.photos.models import CandidatePhoto
-from gaokao.proofreading.services import is_proofread
+from gaokao.proofreading.services import is_proofread, proofread_q
 from gaokao.seasons.models import PhaseKind
 from gaokao.submission.models import Move
 
@@ -63,18 +63,40 @@ def held_by(user) -> QuerySet:
     return Candidate.objects.visible_to(user).filter(stage=stage)
 
 
+def with_checks(candidates: QuerySet) -> QuerySet:
+    """`candidates` with what `problems` and `last_return` ask about each of them, fetched
+    in the same query and one prefetch: a page of 100 rows costs two queries, not 300."""
+    return (
+        candidates.select_related("point", "comment")
+        .annotate(
+            has_current_photo=Exists(
+                CandidatePhoto.objects.filter(candidate=OuterRef("pk"), is_current=True)
+            ),
+            is_proofread_now=ExpressionWrapper(proofread_q(), output_field=BooleanField()),
+        )
+        .prefetch_related(
+            Prefetch("moves", Move.objects.filter(kind=Move.Kind.RETURN), to_attr="returns")
+        )
+    )
+
+
 def problems(candidate: Candidate, role: str) -> list[str]:
-    """What keeps `role` from submitting the candidate: the completeness rules."""
+    """What keeps `role` from submitting the candidate: the completeness rules (from the
+    annotations of `with_checks` when the candidate has them)."""
     missing = []
     if not candidate.identity_cleared:
         missing.append(_("identity not cleared"))
     if not candidate.point_checks_done:
         missing.append(_("documents, fee or eligibility not recorded"))
-    if not CandidatePhoto.objects.filter(candidate=candidate, is_current=True).exists():
+    has_photo = getattr(candidate, "has_current_photo", None)
+    if has_photo is None:
+        has_photo = CandidatePhoto.objects.filter(candidate=candidate, is_current=True).exists()
+    if not has_photo:
         missing.append(_("no photo"))
     if not candidate.data_saved_at or not all(getattr(candidate, f) for f in REQUIRED_DATA):
         missing.append(_("the candidate's data is incomplete"))
-    if not is_proofread(candidate):
+    proofread = getattr(candidate, "is_proofread_now", None)
+    if not (is_proofread(candidate) if proofread is None else proofread):
         missing.append(_("not proofread and signed"))
     if role != "point" and not has_comment(candidate):
         missing.append(_("no comment"))
@@ -182,4 +204,6 @@ def _audit(action, user, outcome: Outcome, request, **detail) -> None:
 
 
 def last_return(candidate: Candidate) -> Move | None:
+    if hasattr(candidate, "returns"):  # prefetched by `with_checks`, newest first
+        return candidate.returns[0] if candidate.returns else None
     return candidate.moves.filter(kind=Move.Kind.RETURN).first()

@@ -20,7 +20,7 @@ SHOWN_REFUSALS = 20
 @roles_required(*ALL)
 def index(request):
     role = request.user.role
-    held = services.held_by(request.user).select_related("point")
+    held = services.with_checks(services.held_by(request.user))
     track = request.GET.get("track", "")
     if track:
         held = held.filter(subject_track=track)
