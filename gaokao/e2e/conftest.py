@@ -2,6 +2,10 @@
 
 Playwright's own browser download is not used; CHROMIUM overrides the executable. Without
 a Chromium the tests are skipped, unless GAOKAO_REQUIRE_SYSTEM_TOOLS=1 (CI), then they fail.
+
+Journeys open their pages through `open_page` (or take the one `page`): every page they
+visit is checked with axe-core (gaokao.e2e.accessibility), and `shot(page, name)` keeps a
+screenshot under test-results/screenshots/<test>/.
 """
 
 import os
@@ -11,6 +15,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from gaokao.demo.services import DemoAccount, ensure_demo
+from gaokao.e2e.accessibility import Audit, init_script
 
 # Playwright's sync API keeps an asyncio loop running in the test thread for the rest of
 # the session, and Django refuses ORM calls from a thread with a running loop. The ORM is
@@ -28,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE.parents[1] / "test-results" / "screenshots"
 
 
 def pytest_collection_modifyitems(items):
@@ -53,11 +59,46 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+def open_page(browser):
+    """Opens a page in a new browser context (a person of their own, with their own
+    cookies); every page loaded in it is checked with axe-core, and the journey fails on a
+    serious or critical violation."""
+    audit, script = Audit(), init_script()
+    contexts = []
+
+    def open_(**options):
+        context = browser.new_context(locale="zh-CN", **options)
+        context.set_default_timeout(10_000)
+        context.add_init_script(script)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        for page in context.pages:
+            audit.collect(page)
+        context.close()
+    assert audit.checked, "no page was checked with axe-core"
+    if audit.violations:
+        pytest.fail(audit.report(), pytrace=False)
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, name): a screenshot of the whole page for the docs and for people
+    looking into a failure."""
+    folder = SCREENSHOTS / request.node.name
+
+    def take(page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+    return take
 
 
 @pytest.fixture

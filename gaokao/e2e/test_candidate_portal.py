@@ -99,10 +99,9 @@ def test_s6_candidate_fills_every_section_saves_corrects_and_sees_it_read_only_a
     expect(page.locator("#id_confirmation_password")).to_have_count(0)
 
 
-def test_s6_portal_pages_fit_a_phone_screen(browser, live_server, demo_accounts):
+def test_s6_portal_pages_fit_a_phone_screen(open_page, live_server, demo_accounts):
     """Item 8: on a phone-sized screen no page scrolls sideways."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 740})
-    page = context.new_page()
+    page = open_page(viewport={"width": 360, "height": 740})
     candidate, password = issued_candidate("demo-furong-point")
     base = live_server.url
     candidate_first_sign_in(page, base, candidate, password)
@@ -112,4 +111,3 @@ def test_s6_portal_pages_fit_a_phone_screen(browser, live_server, demo_accounts)
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{path} is {overflow}px wider than a 360px screen"
-    context.close()

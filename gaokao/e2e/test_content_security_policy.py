@@ -2,24 +2,18 @@
 province's configuration work under the Content-Security-Policy of
 gaokao.office.security without a single violation (no inline script, no handler
 attribute, nothing from another origin), and the intake page still reaches the ID-card
-reader bridge on the point's PC.
-
-Until gaokao.office.security.SecurityHeadersMiddleware is in settings.MIDDLEWARE, the
-live server's handler loads it for this test; once it is, the settings are used as they
-are."""
+reader bridge on the point's PC."""
 
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.handlers.base import BaseHandler
 from playwright.sync_api import expect
 
 from gaokao.candidates.models import Candidate
 from gaokao.e2e.journeys import candidate_first_sign_in, first_sign_in, issued_candidate
 from gaokao.idcard.bridge import start_bridge
 
-MIDDLEWARE = "gaokao.office.security.SecurityHeadersMiddleware"
 COLLECT = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -39,36 +33,10 @@ def reader(live_server, settings):
     server.stop()
 
 
-@pytest.fixture
-def with_security_headers(live_server, settings):
-    """The live server answers through the middleware (its handler loaded the settings'
-    middleware when it started, for the whole session: reload it, and back after)."""
-    if MIDDLEWARE in settings.MIDDLEWARE:
-        yield
-        return
-    handlers, handler = [], live_server.thread.httpd.get_app()
-    while isinstance(handler, BaseHandler):  # static files, media files, then the site
-        handlers.append(handler)
-        handler = getattr(handler, "application", None)
-    original = list(settings.MIDDLEWARE)
-    position = original.index("django.middleware.security.SecurityMiddleware") + 1
-    settings.MIDDLEWARE = [*original[:position], MIDDLEWARE, *original[position:]]
-    for handler in handlers:
-        BaseHandler.load_middleware(handler)
-    try:
-        yield
-    finally:
-        settings.MIDDLEWARE = original
-        for handler in handlers:
-            BaseHandler.load_middleware(handler)
-
-
-def watched(browser):
+def watched(open_page):
     """A page that records CSP violations (events and console messages)."""
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(10_000)
-    context.add_init_script(COLLECT)
-    page = context.new_page()
+    page = open_page()
+    page.context.add_init_script(COLLECT)
     console: list[str] = []
     page.on(
         "console",
@@ -78,9 +46,7 @@ def watched(browser):
     return page, console
 
 
-def test_main_pages_raise_no_csp_violation(
-    browser, live_server, demo_accounts, reader, with_security_headers
-):
+def test_main_pages_raise_no_csp_violation(open_page, live_server, demo_accounts, reader):
     base = live_server.url
     policies: set[str] = set()
     problems: dict[str, list[str]] = {}
@@ -96,7 +62,7 @@ def test_main_pages_raise_no_csp_violation(
         console.clear()
 
     # The point: intake with the reader bridge, a candidate, photos, proofreading, comments.
-    point, point_console = watched(browser)
+    point, point_console = watched(open_page)
     first_sign_in(point, base, demo_accounts["demo-furong-point"])
     candidate, password = issued_candidate("demo-furong-point")
     for path in (
@@ -131,7 +97,7 @@ def test_main_pages_raise_no_csp_violation(
     assert Candidate.objects.filter(point=user.point).count() == 2
 
     # The province: its levers, exports, accounts, the system page and the admin.
-    province, province_console = watched(browser)
+    province, province_console = watched(open_page)
     first_sign_in(province, base, demo_accounts["demo-province"])
     for path in (
         "/office/gate/",
@@ -147,7 +113,7 @@ def test_main_pages_raise_no_csp_violation(
         check(province, province_console, path)
 
     # The candidate: the portal.
-    portal, portal_console = watched(browser)
+    portal, portal_console = watched(open_page)
     candidate_first_sign_in(portal, base, candidate, password)
     for path in ("/ks/status/", "/ks/data/", "/ks/proofreading/", "/ks/password/"):
         check(portal, portal_console, path)

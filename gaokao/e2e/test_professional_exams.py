@@ -27,7 +27,7 @@ def choose(page, code: str, **items: str) -> None:
 
 
 def test_o6_art_candidate_pays_one_category_abandons_another_and_the_county_sees_it(
-    page, browser, live_server, demo_accounts, sandbox
+    page, open_page, live_server, demo_accounts, sandbox
 ):
     base = live_server.url
     candidate, password = issued_candidate("demo-furong-point", track="3")  # 艺术（文）
@@ -62,7 +62,7 @@ def test_o6_art_candidate_pays_one_category_abandons_another_and_the_county_sees
     expect(status.locator("tr", has_text="美术")).to_contain_text("已报名")
     expect(status.locator("tr", has_text="音乐")).to_contain_text("已选报，未缴费")
 
-    county = browser.new_context(locale="zh-CN").new_page()
+    county = open_page()
     first_sign_in(county, base, demo_accounts["demo-furong"])
     county.get_by_role("link", name="专业考试").click()
     report = county.get_by_test_id("report")

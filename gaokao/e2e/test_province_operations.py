@@ -13,12 +13,12 @@ MESSAGE = "系统维护，预计 30 分钟后恢复"
 
 
 def test_e3_e8_province_pauses_the_portal_extends_a_county_and_closes_a_points_incident(
-    browser, live_server, demo_accounts
+    open_page, live_server, demo_accounts
 ):
     base = live_server.url
-    province = browser.new_context(locale="zh-CN").new_page()
-    point = browser.new_context(locale="zh-CN").new_page()
-    candidate_page = browser.new_context(locale="zh-CN").new_page()
+    province = open_page()
+    point = open_page()
+    candidate_page = open_page()
     for page in (province, point, candidate_page):
         page.set_default_timeout(10_000)
     province.on("dialog", lambda dialog: dialog.accept())

@@ -57,12 +57,12 @@ def progress_cell(page, base, state_label: str) -> str:
 
 
 def test_s9_point_county_city_province_with_a_return_and_the_dashboards(
-    browser, live_server, demo_accounts
+    open_page, live_server, demo_accounts
 ):
     base = live_server.url
     first, second = ready_for_proofreading(2)
 
-    point = browser.new_context(locale="zh-CN").new_page()
+    point = open_page()
     point.on("dialog", lambda dialog: dialog.accept())
     first_sign_in(point, base, demo_accounts["demo-furong-point"])
     for c in (first, second):  # S7: the candidates checked their sheets and signed
@@ -79,7 +79,7 @@ def test_s9_point_county_city_province_with_a_return_and_the_dashboards(
     expect(point.locator(".alert-success")).to_contain_text("2")
     assert progress_cell(point, base, "报名点已上报") == "2"
 
-    county = browser.new_context(locale="zh-CN").new_page()
+    county = open_page()
     county.on("dialog", lambda dialog: dialog.accept())
     first_sign_in(county, base, demo_accounts["demo-furong"])
     county.goto(f"{base}/office/submission/")
@@ -93,14 +93,14 @@ def test_s9_point_county_city_province_with_a_return_and_the_dashboards(
     point.goto(f"{base}/office/submission/")  # the returned one is back, with the reason
     expect(point.get_by_test_id("returned")).to_contain_text("相片背景不合格")
 
-    city = browser.new_context(locale="zh-CN").new_page()
+    city = open_page()
     city.on("dialog", lambda dialog: dialog.accept())
     first_sign_in(city, base, demo_accounts["demo-changsha"])
     city.goto(f"{base}/office/submission/")
     city.get_by_role("button", name="上报全部可上报考生").click()
     assert progress_cell(city, base, "市州已上报") == "1"
 
-    province = browser.new_context(locale="zh-CN").new_page()
+    province = open_page()
     province.on("dialog", lambda dialog: dialog.accept())
     first_sign_in(province, base, demo_accounts["demo-province"])
     province.goto(f"{base}/office/submission/")
