@@ -27,7 +27,7 @@ def save(page, confirmation: str = CONFIRM) -> None:
 
 
 def test_s6_candidate_fills_every_section_saves_corrects_and_sees_it_read_only_after_closing(
-    page, live_server, demo_accounts
+    page, live_server, demo_accounts, shot
 ):
     base = live_server.url
     candidate, password = issued_candidate("demo-furong-point")
@@ -80,9 +80,11 @@ def test_s6_candidate_fills_every_section_saves_corrects_and_sees_it_read_only_a
     candidate.refresh_from_db()
     assert candidate.mobile == "13700137000"
 
+    shot(page, "portal-data")
     page.goto(f"{base}/ks/status/")
     expect(page.get_by_test_id("status")).to_contain_text("✓")
     expect(page.get_by_test_id("history")).to_be_visible()
+    shot(page, "portal-status")
     page.goto(f"{base}/ks/proofreading/")
     expect(page.get_by_test_id("proofreading")).to_contain_text("芙蓉区演示中学")
 

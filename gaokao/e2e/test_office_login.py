@@ -9,13 +9,12 @@ from gaokao.e2e.journeys import NEW_PASSWORD, first_sign_in, next_code, sign_in
 
 
 def test_s1_county_authenticates_at_first_sign_in_then_uses_password_and_code(
-    page, live_server, demo_accounts, tmp_path
+    page, live_server, demo_accounts, shot
 ):
     account = demo_accounts["demo-furong"]
     secret = first_sign_in(page, live_server.url, account)
     expect(page.locator("h1")).to_have_text("芙蓉区")
-    page.screenshot(path=tmp_path / "office-home.png", full_page=True)
-    assert (tmp_path / "office-home.png").stat().st_size > 0
+    shot(page, "office-home")
 
     page.get_by_role("button", name="退出").click()
     sign_in(page, live_server.url, account.username, NEW_PASSWORD)

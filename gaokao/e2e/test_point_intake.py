@@ -23,7 +23,7 @@ def reader(live_server, settings):
     server.stop()
 
 
-def read_five_cards(page, base):
+def read_five_cards(page, base, shot):
     page.goto(f"{base}/office/candidates/intake/")
     page.get_by_label("科类").select_option(label="理工")
     rows = page.locator("[data-role=rows] tr")
@@ -32,6 +32,7 @@ def read_five_cards(page, base):
         page.locator("[data-action=read]").click()
         expect(rows).to_have_count(before + n)
     expect(page.locator("[data-role=status]")).to_have_class(re.compile("alert-success"))
+    shot(page, "office-intake")
 
 
 def key_in(page, base, path_label, document_label, number, name, birth):
@@ -59,11 +60,11 @@ def approve(page, base, account, name):
 
 
 def test_s3_point_reads_cards_checks_fees_takes_photos_and_prints_login_cards(
-    page, live_server, demo_accounts, reader, tmp_path
+    page, live_server, demo_accounts, reader, tmp_path, shot
 ):
     base = live_server.url
     first_sign_in(page, base, demo_accounts["demo-furong-point"])
-    read_five_cards(page, base)
+    read_five_cards(page, base, shot)
     assert Candidate.objects.filter(point__code="0102001").count() == 5
 
     # S5 on the first candidate: documents, fee, eligibility.

@@ -27,7 +27,7 @@ def choose(page, code: str, **items: str) -> None:
 
 
 def test_o6_art_candidate_pays_one_category_abandons_another_and_the_county_sees_it(
-    page, open_page, live_server, demo_accounts, sandbox
+    page, open_page, live_server, demo_accounts, sandbox, shot
 ):
     base = live_server.url
     candidate, password = issued_candidate("demo-furong-point", track="3")  # 艺术（文）
@@ -41,6 +41,7 @@ def test_o6_art_candidate_pays_one_category_abandons_another_and_the_county_sees
     # as a phone would; after paying there, the candidate asks for the result.
     page.get_by_test_id("pay-MS-wechat").click()
     expect(page.get_by_test_id("pay-qr").locator("svg")).to_be_visible()
+    shot(page, "portal-pay-wechat")
     with page.expect_popup() as opened:
         page.get_by_test_id("pay-link").click()
     phone = opened.value
@@ -70,3 +71,4 @@ def test_o6_art_candidate_pays_one_category_abandons_another_and_the_county_sees
     cells = report.locator("tr", has_text="音乐").locator("td")
     expect(cells.nth(2)).to_have_text("0")  # registered
     expect(cells.nth(3)).to_have_text("1")  # chosen, not paid
+    shot(county, "office-professional-report")

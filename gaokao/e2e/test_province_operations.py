@@ -13,7 +13,7 @@ MESSAGE = "系统维护，预计 30 分钟后恢复"
 
 
 def test_e3_e8_province_pauses_the_portal_extends_a_county_and_closes_a_points_incident(
-    open_page, live_server, demo_accounts
+    open_page, live_server, demo_accounts, shot
 ):
     base = live_server.url
     province = open_page()
@@ -36,6 +36,8 @@ def test_e3_e8_province_pauses_the_portal_extends_a_county_and_closes_a_points_i
     answer = candidate_page.goto(f"{base}/ks/status/")
     assert answer.status == 503 and answer.headers["retry-after"] == "120"
     expect(candidate_page.get_by_text(MESSAGE)).to_be_visible()
+    shot(province, "office-pause")
+    shot(candidate_page, "portal-paused")
     # The office web is not paused: the point works on.
     first_sign_in(point, base, demo_accounts["demo-furong-point"])
 
@@ -68,5 +70,6 @@ def test_e3_e8_province_pauses_the_portal_extends_a_county_and_closes_a_points_i
     province.get_by_test_id("resolve").get_by_label("处理结果").fill("已恢复供电，数据已补录。")
     province.get_by_role("button", name="记为处理完毕").click()
     expect(province.get_by_test_id("status")).to_contain_text("已解决")
+    shot(province, "office-incident")
     point.reload()
     expect(point.get_by_test_id("resolution")).to_contain_text("已恢复供电")

@@ -57,7 +57,7 @@ def progress_cell(page, base, state_label: str) -> str:
 
 
 def test_s9_point_county_city_province_with_a_return_and_the_dashboards(
-    open_page, live_server, demo_accounts
+    open_page, live_server, demo_accounts, shot
 ):
     base = live_server.url
     first, second = ready_for_proofreading(2)
@@ -106,6 +106,7 @@ def test_s9_point_county_city_province_with_a_return_and_the_dashboards(
     province.goto(f"{base}/office/submission/")
     province.get_by_role("button", name="全部接收").click()
     assert progress_cell(province, base, "省已接收") == "1"
+    shot(province, "office-progress")
     province.goto(f"{base}/office/exports/")
     with province.expect_download() as download:
         province.get_by_role("button", name="下载 CSV").click()
