@@ -11,35 +11,33 @@ Takes about half a minute (two databases are migrated, two servers started).
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pyotp
 import pytest
 
-BIN = Path(sys.executable).parent
-GAOKAO = str(BIN / "gaokao")
-ROOT = Path(__file__).resolve().parents[3]
+from gaokao.client.tests.processes import (
+    GAOKAO,
+    ROOT,
+    SCRIPTS,
+    CentralServer,
+    environment,
+    free_port,
+    last_json,
+    query,
+    run,
+)
 
 
 @pytest.fixture(autouse=True)
 def clock():
     """Real time here: the processes' clocks and the authenticator code must agree."""
     yield
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CuttingProxy:
@@ -120,71 +118,16 @@ class CuttingProxy:
         self.listener.close()
 
 
-def environment(data_dir: Path, mode: str, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        {
-            "GAOKAO_DATA_DIR": str(data_dir),
-            "GAOKAO_MODE": mode,
-            "DJANGO_SETTINGS_MODULE": "gaokao.settings",
-            "PYTHONPATH": str(ROOT),
-        }
-        | extra
-    )
-    return env
-
-
-def run(args, env, *, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        args, env=env, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def last_json(result: subprocess.CompletedProcess) -> dict:
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def query(database: Path, sql: str, *params):
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, params).fetchall()
-
-
 @pytest.fixture
 def central(tmp_path):
     """The central server, started with `gaokao runserver` on a free loopback port."""
-    data = tmp_path / "server"
-    env = environment(data, "server")
-    run([GAOKAO, "migrate", "-v0"], env)
-    setup = last_json(
-        run([sys.executable, "-m", "gaokao.client.tests.netfault_scripts", "server-setup"], env)
-    )
-    port = free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [GAOKAO, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = CentralServer(tmp_path)
+    setup = server.set_up()
+    server.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError((tmp_path / "server.log").read_text()) from None
-                time.sleep(0.2)
-        yield {"port": port, "db": data / "gaokao.sqlite3", "env": env, **setup}
+        yield {"port": server.port, "db": server.db, "env": server.env, **setup}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        server.stop()
 
 
 def test_r4_e5_cut_connections_lose_nothing_and_apply_nothing_twice(central, tmp_path):
@@ -194,7 +137,7 @@ def test_r4_e5_cut_connections_lose_nothing_and_apply_nothing_twice(central, tmp
     server_db = central["db"]
     server_env = central["env"]
     gaokao_client = [GAOKAO, "client"]
-    scripts = "gaokao.client.tests.netfault_scripts"
+    scripts = SCRIPTS
 
     def sync(*plans) -> subprocess.CompletedProcess:
         proxy.plan(*plans)
