@@ -20,7 +20,6 @@ bench/README.md.
 """
 
 import argparse
-import base64
 import datetime as dt
 import gc
 import hashlib
@@ -37,15 +36,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.keys import use_bench_keys  # noqa: E402
 
 PER_COUNTY = 9000  # a county's 4-digit serials run out at 9,999
 BATCH = 2000
 MiB = 1024 * 1024
 CHILD = "GAOKAO_BENCH_EXPORTS_CHILD"
 USERNAME = "bench-exports-province"
-# Bench-only keys for ID numbers at rest, used when a database server is named and the
-# environment gives none: never a deployment's keys (docs/security.md).
-BENCH_KEY = base64.b64encode(hashlib.sha256(b"gaokao-bench-data").digest()).decode()
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,10 +75,7 @@ elif ARGS.pg or ARGS.existing:
     WORK = Path(tempfile.mkdtemp(prefix="gaokao-bench-exports-"))
     if ARGS.pg:  # the photo file seeded goes here; --existing reads the seeded data dir's
         os.environ["GAOKAO_DATA_DIR"] = str(WORK)
-    if "GAOKAO_DATA_KEYS" not in os.environ and "GAOKAO_DATA_KEYS_FILE" not in os.environ:
-        os.environ["GAOKAO_DATA_KEYS"] = f"bench:{BENCH_KEY}"
-        os.environ.setdefault("GAOKAO_INDEX_KEY", BENCH_KEY)
-    os.environ.setdefault("SECRET_KEY", "bench")
+    use_bench_keys()
 else:
     WORK = Path(tempfile.mkdtemp(prefix="gaokao-bench-exports-"))
     # A database of its own, whatever DATABASE_URL says: the bench writes N candidates.

@@ -49,11 +49,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.keys import use_bench_keys  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
-BENCH_KEYS = {
-    "GAOKAO_DATA_KEYS": "bench:0eTT9ESIuTN4BFrohAJMR+sfsLOK0ymSYsFfWfw4A5Q=",
-    "GAOKAO_INDEX_KEY": "TIQTA4zWBaW4ZFObyiMjjnMboWW8kmH0Bg4oFjZoylU=",
-}
 CHECKS_PER_SESSION = 3
 
 
@@ -63,8 +62,7 @@ def environment(args, tmp: Path) -> dict:
         env["GAOKAO_DATA_DIR"] = str(tmp / "data")
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'portal.sqlite3'}"
     elif env["DATABASE_URL"].startswith("postgres"):
-        for name, value in BENCH_KEYS.items():
-            env.setdefault(name, value)
+        use_bench_keys(env)
     env.setdefault("SECRET_KEY", "bench")
     env.update(
         DJANGO_SETTINGS_MODULE="gaokao.settings",
@@ -315,7 +313,6 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="portal-load-"))
     env = environment(args, tmp)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     info = prepare(args)
     numbers = tmp / "numbers.txt"
     numbers.write_text("\n".join(info["numbers"]))

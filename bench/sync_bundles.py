@@ -31,7 +31,6 @@ bench/README.md.
 import argparse
 import base64
 import datetime as dt
-import hashlib
 import os
 import shutil
 import socket
@@ -45,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.keys import use_bench_keys  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--count", type=int, default=5000, help="changes and candidates (5000)")
@@ -54,16 +54,12 @@ parser.add_argument("--keep", action="store_true", help="keep the temporary dire
 ARGS = parser.parse_args()
 
 WORK = Path(tempfile.mkdtemp(prefix="gaokao-bench-sync-"))
-BENCH_KEY = base64.b64encode(hashlib.sha256(b"gaokao-bench-data").digest()).decode()
 os.environ["GAOKAO_DATA_DIR"] = str(WORK / "data")
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
     os.environ.pop("SECRET_KEY", None)
 else:  # bench-only keys for ID numbers at rest, in a scratch database
-    os.environ.setdefault("SECRET_KEY", "bench")
-    if "GAOKAO_DATA_KEYS" not in os.environ:
-        os.environ["GAOKAO_DATA_KEYS"] = f"bench:{BENCH_KEY}"
-        os.environ["GAOKAO_INDEX_KEY"] = BENCH_KEY
+    use_bench_keys()
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaokao.settings")
 
