@@ -8,6 +8,7 @@ constraint, so two points taking the same card in at once cannot both succeed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,11 +91,15 @@ def window_for_track(track_code: str) -> str:
 def check_window(season: Season, point: RegistrationPoint, track_code: str) -> None:
     kind = window_for_track(track_code)
     if not season.is_open(kind, point.county):
-        raise IntakeRefused(
-            _("The %(phase)s window is not open for %(county)s now; nobody can be taken in."),
-            code="window_closed",
-            params={"phase": PhaseKind(kind).label, "county": point.county.name},
-        )
+        raise window_closed(kind, point)
+
+
+def window_closed(kind: str, point: RegistrationPoint) -> IntakeRefused:
+    return IntakeRefused(
+        _("The %(phase)s window is not open for %(county)s now; nobody can be taken in."),
+        code="window_closed",
+        params={"phase": PhaseKind(kind).label, "county": point.county.name},
+    )
 
 
 def where_registered(candidate: Candidate) -> str:
@@ -128,18 +133,21 @@ def _refuse_duplicate(
         )
 
 
-def validate_identity(identity: ManualIdentity | CardData) -> str:
+def validate_identity(
+    identity: ManualIdentity | CardData, *, valid_code: Callable[[str, str], None] = validate_code
+) -> str:
     """Check the identity against the code tables and, for resident ID numbers, the number
-    itself (check digit, birth date and sex must agree). Returns the normalised number."""
+    itself (check digit, birth date and sex must agree). Returns the normalised number.
+    `valid_code` is validate_code or one that remembers its answers (sync, per push)."""
     errors = []
     for table, value in ((Table.DOCUMENT_TYPE, identity.document_type), (Table.SEX, identity.sex)):
         try:
-            validate_code(table, value)
+            valid_code(table, value)
         except ValidationError as e:
             errors.append(e)
     if identity.ethnicity:
         try:
-            validate_code(Table.ETHNICITY, identity.ethnicity)
+            valid_code(Table.ETHNICITY, identity.ethnicity)
         except ValidationError as e:
             errors.append(e)
     number = identity.id_number.strip().upper()

@@ -24,6 +24,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
@@ -107,16 +108,20 @@ def clean(value: Any) -> str:
 @dataclass(frozen=True)
 class Column:
     """One column of T_BMK: its national field name, what it holds, how a candidate's cell
-    is made, and the model fields the cell reads (the export loads only those)."""
+    is made, and the model fields the cell reads (the export loads only those). `source`
+    is the field or annotation the cell shows ("" for none), `is_date` says it is written
+    YYYYMMDD: what `table` needs to make the same cell from a tuple."""
 
     name: str
     label: str | Promise
     cell: Callable[[Candidate], str]
     fields: tuple[str, ...] = ()
+    source: str = ""
+    is_date: bool = False
 
 
 def _field(name: str, label: str | Promise, field: str) -> Column:
-    return Column(name, label, lambda c: clean(getattr(c, field)), (field,))
+    return Column(name, label, lambda c: clean(getattr(c, field)), (field,), field)
 
 
 def _date(name: str, label: str | Promise, field: str) -> Column:
@@ -124,11 +129,11 @@ def _date(name: str, label: str | Promise, field: str) -> Column:
         value = getattr(c, field)
         return value.strftime("%Y%m%d") if value else ""
 
-    return Column(name, label, cell, (field,))
+    return Column(name, label, cell, (field,), field, is_date=True)
 
 
 def _annotated(name: str, label: str | Promise, annotation: str) -> Column:
-    return Column(name, label, lambda c: clean(getattr(c, annotation)))
+    return Column(name, label, lambda c: clean(getattr(c, annotation)), source=annotation)
 
 
 def _never_held(name: str, label: str | Promise) -> Column:
@@ -175,6 +180,30 @@ _FIELDS = tuple(dict.fromkeys(f for c in COLUMNS for f in c.fields))
 def row(candidate: Candidate) -> list[str]:
     """A candidate's cells, in the order of HEADER (the candidate comes from `rows`)."""
     return [column.cell(candidate) for column in COLUMNS]
+
+
+# What `table` reads per candidate, and where each column's cell comes from in that tuple:
+# the place past its end holds "" for the columns never held.
+_SOURCES = tuple(dict.fromkeys(c.source for c in COLUMNS if c.source))
+_PICK = itemgetter(*(_SOURCES.index(c.source) if c.source else len(_SOURCES) for c in COLUMNS))
+_DATES = tuple(i for i, c in enumerate(COLUMNS) if c.is_date)
+_BLANK = ("",)
+
+
+def table(queryset: QuerySet[Candidate]) -> Iterator[list[str]]:
+    """The cells of each candidate of `queryset` (from `rows`), the same as `row` makes,
+    read as tuples: no model instance per row and no function call per cell, which were
+    two thirds of an export's time. The encrypted columns are decrypted by their field
+    (EncryptedTextField.from_db_value), as values_list applies it."""
+    for values in queryset.values_list(*_SOURCES).iterator(chunk_size=CHUNK_SIZE):
+        cells = ["" if v is None else v for v in _PICK(values + _BLANK)]
+        for i in _DATES:
+            cells[i] = cells[i].strftime("%Y%m%d") if cells[i] else ""
+        try:
+            printable = "".join(cells).isprintable()  # nearly always: checked at C speed
+        except TypeError:  # a value that is not text
+            printable = False
+        yield cells if printable else [clean(v) for v in cells]
 
 
 def _exam_type() -> Case:
@@ -229,8 +258,9 @@ def csv_chunks(queryset: QuerySet[Candidate]) -> Iterator[bytes]:
     writer = csv.writer(_Echo())
     yield ("\ufeff" + writer.writerow(HEADER)).encode("utf-8")
     lines: list[str] = []
-    for candidate in queryset.iterator(chunk_size=CHUNK_SIZE):
-        lines.append(writer.writerow([_inert(v) for v in row(candidate)]))
+    starts = _FORMULA_STARTS
+    for cells in table(queryset):
+        lines.append(writer.writerow([("'" + v) if v.startswith(starts) else v for v in cells]))
         if len(lines) >= CSV_BATCH:
             yield "".join(lines).encode("utf-8")
             lines.clear()
@@ -256,8 +286,8 @@ def write_xlsx(queryset: QuerySet[Candidate], target: IO[bytes]) -> int:
         cell.data_type = "s"  # openpyxl would store "=…" as a formula
         return cell
 
-    for candidate in queryset.iterator(chunk_size=CHUNK_SIZE):
-        sheet.append([text_cell(v) for v in row(candidate)])
+    for cells in table(queryset):
+        sheet.append([text_cell(v) for v in cells])
         count += 1
     workbook.save(target)
     return count

@@ -64,12 +64,42 @@ def transport() -> Transport:
     return import_string(dotted) if dotted else urllib_transport
 
 
+def _stamp(file: Path) -> tuple | None:
+    """What tells a file apart from the one it replaced: path, inode, mtime and size."""
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return (str(file), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+# The adapters built, per channel: (stamp, adapter). Building one loads and validates the
+# merchant's RSA key or PKCS#12 file, about 200 ms, which once per notification capped a
+# server at a few notifications a second. Adapters hold only their configuration.
+_built: dict[str, tuple[tuple, Gateway]] = {}
+
+
 def gateway(channel: str) -> Gateway:
+    """The channel's adapter, built once per process and configuration: a new one when the
+    TOML file, a key or certificate file it names, or PAYMENTS_TRANSPORT changes."""
     data = load()
     if channel not in CHANNELS or channel not in data:
         raise ImproperlyConfigured(f"payment channel {channel!r} is not configured in {path()}")
     module = import_module(f"gaokao.payments.gateways.{channel}")
-    return module.from_config(data[channel], path().parent, transport())
+    section, folder, via = data[channel], path().parent, transport()
+    names = [section[name] for name in module.KEY_FILES if isinstance(section.get(name), str)]
+    stamp = (via, section, _stamp(path()), *(_stamp(folder / name) for name in names))
+    cached = _built.get(channel)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    adapter = module.from_config(section, folder, via)
+    _built[channel] = (stamp, adapter)
+    return adapter
+
+
+def forget_gateways() -> None:
+    """Drop the adapters built (tests that rewrite a configuration in place)."""
+    _built.clear()
 
 
 def sandbox_section(channel: str) -> dict:

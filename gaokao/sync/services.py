@@ -50,11 +50,11 @@ from gaokao.candidates.models import (
 from gaokao.candidates.services import (
     ManualIdentity,
     _refuse_duplicate,
-    check_window,
     validate_identity,
+    window_closed,
     window_for_track,
 )
-from gaokao.codes.models import Code
+from gaokao.codes.models import Code, validate_code
 from gaokao.lib.text import clean_text
 from gaokao.numbering.models import NumberRange
 from gaokao.portal.services import (
@@ -513,7 +513,7 @@ def _identity_text(fields: dict, name: str, *, required: bool = True) -> str:
     return value
 
 
-def _clean_identity(fields: dict) -> dict[str, Any]:
+def _clean_identity(fields: dict, memo: PushMemo) -> dict[str, Any]:
     optional = ("ethnicity",)
     values = {
         name: _identity_text(fields, name, required=name not in optional)
@@ -545,9 +545,9 @@ def _clean_identity(fields: dict) -> dict[str, Any]:
         ethnicity=values["ethnicity"],
         birth_date=values["birth_date"],
     )
-    values["id_number"] = validate_identity(identity)
+    values["id_number"] = validate_identity(identity, valid_code=memo.valid_code)
     values["name"] = values["name"].strip()
-    window_for_track(values["subject_track"])  # an active subject track
+    memo.window_for_track(values["subject_track"])  # an active subject track
     return values
 
 
@@ -731,6 +731,43 @@ def _values_now(candidate: Candidate, names) -> dict[str, Any]:
 # ── applying changes ───────────────────────────────────────────────────────────────────
 
 
+class PushMemo:
+    """What one push (or one bundle's apply) reads once for all its changes rather than
+    once per change: the current season, the subject tracks' windows, the codes found
+    valid, and each phase's opening and close for a county (its extensions included).
+    Only answers that let a change through are kept: a refusal asks the database again
+    and is worded as before. The clock is read per change; an extension granted during a
+    push counts from the next push."""
+
+    def __init__(self, season: Season | None):
+        self.season = season
+        self._kinds: dict[str, str] = {}
+        self._valid: set[tuple[str, str]] = set()
+        self._spans: dict[tuple[str, int], tuple[dt.datetime, dt.datetime] | None] = {}
+
+    def window_for_track(self, track_code: str) -> str:
+        if track_code not in self._kinds:
+            self._kinds[track_code] = window_for_track(track_code)
+        return self._kinds[track_code]
+
+    def valid_code(self, table: str, value: str) -> None:
+        if (table, value) not in self._valid:
+            validate_code(table, value)
+            self._valid.add((table, value))
+
+    def check_window(self, point: RegistrationPoint, track_code: str) -> None:
+        """candidates.services.check_window: Season.is_open's rule on a phase read once."""
+        kind = self.window_for_track(track_code)
+        county = point.county
+        if (kind, county.pk) not in self._spans:
+            phase = self.season.phases.filter(kind=kind).first()
+            span = None if phase is None else (phase.starts_at, phase.ends_at_for(county))
+            self._spans[kind, county.pk] = span
+        span = self._spans[kind, county.pk]
+        if span is None or not span[0] <= timezone.now() <= span[1]:
+            raise window_closed(kind, point)
+
+
 @dataclass
 class Outcome:
     status: str
@@ -771,11 +808,11 @@ def apply_changes(device: Device, changes: Any, *, via: str = "sync") -> list[di
         raise Unauthorised(_("This point client was revoked."), code="revoked")
     if not isinstance(changes, list):
         raise SyncRefused(_("Send the changes as a list."), code="changes")
-    season = current_season()
-    return [_apply_one(device, change, via, season) for change in changes]
+    memo = PushMemo(current_season())
+    return [_apply_one(device, change, via, memo) for change in changes]
 
 
-def _apply_one(device: Device, change: Any, via: str, season: Season | None) -> dict[str, Any]:
+def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[str, Any]:
     raw_id = change.get("id") if isinstance(change, dict) else None
     change_id = _uuid(raw_id)
     if change_id is None:
@@ -800,7 +837,7 @@ def _apply_one(device: Device, change: Any, via: str, season: Season | None) -> 
         except IntegrityError:
             # Received before (or this moment by another request, which has committed).
             return _duplicate(device, change_id)
-        outcome = _outcome(device, receipt, change, kind, candidate_id, season, via)
+        outcome = _outcome(device, receipt, change, kind, candidate_id, memo, via)
         receipt.status, receipt.version = outcome.status, outcome.version
         receipt.message = outcome.message[:300]
         receipt.save(update_fields=["status", "version", "message"])
@@ -850,13 +887,13 @@ def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
     )
 
 
-def _outcome(device, receipt, change, kind, candidate_id, season, via) -> Outcome:
+def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> Outcome:
     try:
         with transaction.atomic():
             if kind == "create":
-                return _create(device, change, candidate_id, season, via)
+                return _create(device, change, candidate_id, memo, via)
             if kind == "update":
-                return _update(device, receipt, change, candidate_id, season)
+                return _update(device, receipt, change, candidate_id, memo.season)
             raise SyncRefused(_("A change is a create or an update."), code="kind")
     except IntakeRefused as e:
         message = message_of(e)
@@ -871,8 +908,8 @@ def _outcome(device, receipt, change, kind, candidate_id, season, via) -> Outcom
     return Outcome(Receipt.Status.REFUSED, candidate=own, message=message)
 
 
-def _create(device, change, candidate_id, season, via) -> Outcome:
-    point = device.point
+def _create(device, change, candidate_id, memo, via) -> Outcome:
+    point, season = device.point, memo.season
     if season is None:
         raise SyncRefused(_("No registration season is current."), code="no_season")
     if candidate_id is None:
@@ -893,12 +930,12 @@ def _create(device, change, candidate_id, season, via) -> Outcome:
                 _("%(field)s cannot be sent by sync.") % {"field": shown(name)},
                 code="unknown_field",
             )
-    identity = _clean_identity(fields)
+    identity = _clean_identity(fields, memo)
     track, number = identity["subject_track"], identity["registration_number"]
     if via == "sync":
         # Like intake at the point, while the window is open; after the deadline the
         # point's data comes on a disc and its county imports it (E5).
-        check_window(season, point, track)
+        memo.check_window(point, track)
     values = _clean_point_fields(fields, None) | _clean_data_fields(fields, None)
     _refuse_duplicate(season, identity["id_number"], point, device.enrolled_by, None)
     number_range = _range_for(season, point, track, number)

@@ -184,3 +184,42 @@ def test_s9_rows_are_read_without_a_query_per_candidate(
         c = make(point=PointFactory(county=first.point.county))
         Comment.objects.create(candidate=c, text=f"评语{n}", written_by=point_user)
     assert queries_for_export() == few
+
+
+def test_s9_the_csv_file_is_each_candidates_row_as_the_national_layout_makes_it(
+    codes, make, city_user, point_user, monkeypatch
+):
+    """The whole file, byte for byte: the streamed CSV (read as tuples) against the same
+    rows made cell by cell from model instances by `row`, over candidates with every kind
+    of cell — empty, dated, encrypted, annotated, formula-like, with control characters —
+    and over more than one batch of lines."""
+    import csv
+    import io
+
+    monkeypatch.setattr(services, "CSV_BATCH", 3)
+    Code.objects.create(table=Table.SCHOOL, code="4301020001", name="=长沙市第一中学")
+    odd = make(
+        name="张\u202e三",
+        school="4301020001",
+        student_number="G43010220020305001X",
+        specialties="+篮球\r\n足球\u200b",
+        awards="-2019年省三好学生",
+        phone="@0731",
+        mobile="",
+        stage=Stage.PROVINCE,
+    )
+    Comment.objects.create(candidate=odd, text="思想进步\x07，品德良好。", written_by=point_user)
+    make(subject_track="9", school="9999999999", birth_date=dt.date(1999, 12, 31))
+    for n in range(6):
+        make(awards=f"奖{n}" if n % 2 else "", ethnicity="" if n % 3 else "01")
+
+    expected = io.StringIO()
+    expected.write("\ufeff")
+    writer = csv.writer(expected)
+    writer.writerow(HEADER)
+    for candidate in rows(city_user, Filters()):
+        writer.writerow([services._inert(v) for v in row(candidate)])
+    streamed = b"".join(services.csv_chunks(rows(city_user, Filters())))
+    assert streamed == expected.getvalue().encode("utf-8")
+    assert streamed.count(b"\r\n") == 9
+    assert "'=长沙市第一中学" in streamed.decode() and "G43010220020305001X" in streamed.decode()

@@ -348,6 +348,11 @@ def check_fresh(notify_time: str, now: dt.datetime) -> None:
         raise NotificationRefused(REFUSED_STALE, f"notify_time {notify_time}")
 
 
+# The files from_config reads, named by the section's keys: config.gateway builds a new
+# adapter when one of them changes.
+KEY_FILES = ("app_private_key", "alipay_public_key")
+
+
 def from_config(section: dict, folder: Path, transport: Transport) -> AlipayGateway:
     try:
         config = AlipayConfig(

@@ -324,6 +324,11 @@ def gateway_state(fields: dict[str, str], state: str, dedupe_key: str = "") -> G
     )
 
 
+# The files from_config reads, named by the section's keys: config.gateway builds a new
+# adapter when one of them changes.
+KEY_FILES = ("sign_cert_path", "root_cert_path", "middle_cert_path")
+
+
 def from_config(
     section: dict, folder: Path, transport: Transport = urllib_transport
 ) -> UnionPayGateway:

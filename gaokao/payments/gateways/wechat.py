@@ -369,6 +369,11 @@ def _error_text(status: int, body: bytes) -> str:
     return f"WeChat Pay answered {status}: {body[:300].decode('utf-8', 'replace')}"
 
 
+# The files from_config reads, named by the section's keys: config.gateway builds a new
+# adapter when one of them changes.
+KEY_FILES = ("merchant_private_key_file", "platform_public_key_file")
+
+
 def from_config(section: dict, folder: Path, transport: Transport) -> WechatPayGateway:
     """Our side's [wechat] section: gateway_url, mchid, appid, merchant_serial_no,
     merchant_private_key_file, platform_public_key_id, platform_public_key_file,

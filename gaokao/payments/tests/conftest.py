@@ -3,10 +3,20 @@ import datetime as dt
 import pytest
 import time_machine
 
+from gaokao.payments import config
 from gaokao.payments.config import write_sandbox_config
 from gaokao.payments.tests.helpers import IN_WINDOW, make_candidate
 from gaokao.seasons.models import PhaseKind
 from gaokao.testing.factories import CategoryFactory, SeasonFactory, add_phase
+
+
+@pytest.fixture(autouse=True)
+def fresh_gateways():
+    """Some tests change the adapter they are given (its transport, its keys):
+    config.gateway keeps adapters per process, so each test starts and ends without."""
+    config.forget_gateways()
+    yield
+    config.forget_gateways()
 
 
 @pytest.fixture(scope="session")
