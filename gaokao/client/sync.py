@@ -20,10 +20,13 @@ requests to the Django test client.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import http.client
 import json
 import logging
+import socket
+import urllib.error
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +51,23 @@ CHUNK = 256 * 1024  # bytes per photo piece
 MAX_PULL_PAGES = 10_000
 STATUSES = ("applied", "duplicate", "conflict", "refused")
 
+
+
+def _network_reason(error: Exception) -> str:
+    """Why the server could not be reached, in words point staff understand; the technical
+    text of anything else (an IT person reads it)."""
+    cause = error.__cause__
+    if isinstance(cause, urllib.error.URLError):
+        cause = cause.reason
+    if isinstance(cause, ConnectionRefusedError):
+        return _("the server does not accept connections (stopped, or blocked by a firewall)")
+    if isinstance(cause, TimeoutError):
+        return _("the server did not answer in time")
+    if isinstance(cause, socket.gaierror):
+        return _("the server's name cannot be found (check the network and DNS)")
+    if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return _("there is no network route to the server (check the cable or Wi-Fi)")
+    return str(error) or type(error).__name__
 
 class SyncError(Exception):
     """The sync stopped: the server could not be reached or refused the device. Nothing in
@@ -112,7 +132,7 @@ class Api:
             # HTTPException: an answer cut short (IncompleteRead, BadStatusLine), which the
             # standard library does not count among network errors.
             raise SyncError(
-                _("The server cannot be reached: %(error)s") % {"error": e or type(e).__name__}
+                _("The server cannot be reached: %(error)s") % {"error": _network_reason(e)}
             ) from e
         if status >= 500:
             raise SyncError(
