@@ -4,10 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from gaokao.codes.models import Code, Table
 from gaokao.codes.schools import school_choices
 from gaokao.office.forms import StyledForm
+from gaokao.portal.rendering import RENDERER
 from gaokao.portal.services import CODE_FIELDS
 
 
 class PortalSignInForm(StyledForm):
+    default_renderer = RENDERER
+
     registration_number = forms.CharField(
         label=_("Registration number"),
         max_length=8,
@@ -21,6 +24,8 @@ class PortalSignInForm(StyledForm):
 
 
 class ConfirmationPasswordForm(StyledForm):
+    default_renderer = RENDERER
+
     password = forms.CharField(
         label=_("Confirmation password"), strip=False, widget=forms.PasswordInput
     )
@@ -36,6 +41,8 @@ class ConfirmationPasswordForm(StyledForm):
 
 
 class LoginPasswordForm(StyledForm):
+    default_renderer = RENDERER
+
     current = forms.CharField(
         label=_("Current password"),
         strip=False,
@@ -67,6 +74,8 @@ class CandidateDataForm(StyledForm):
     read-only and never taken from a request. No address, postcode or recipient (O4).
 
     Codes are offered from the code tables; the service checks everything again."""
+
+    default_renderer = RENDERER
 
     SECTIONS = (
         (
@@ -176,6 +185,8 @@ class CandidateDataForm(StyledForm):
 
 
 class ResumeEntryForm(StyledForm):
+    default_renderer = RENDERER
+
     start = forms.CharField(
         label=_("From (YYYY-MM)"),
         max_length=7,
@@ -195,6 +206,8 @@ class ResumeEntryForm(StyledForm):
 
 
 class FamilyMemberForm(StyledForm):
+    default_renderer = RENDERER
+
     name = forms.CharField(label=_("Name"), max_length=20, required=False)
     relation = forms.CharField(label=_("Relation"), max_length=10, required=False)
     employer = forms.CharField(label=_("Employer"), max_length=60, required=False)
@@ -206,11 +219,17 @@ class FamilyMemberForm(StyledForm):
     )
 
 
-ResumeFormSet = forms.formset_factory(ResumeEntryForm, extra=2, max_num=12, validate_max=True)
-FamilyFormSet = forms.formset_factory(FamilyMemberForm, extra=2, max_num=12, validate_max=True)
+ResumeFormSet = forms.formset_factory(
+    ResumeEntryForm, extra=2, max_num=12, validate_max=True, renderer=RENDERER
+)
+FamilyFormSet = forms.formset_factory(
+    FamilyMemberForm, extra=2, max_num=12, validate_max=True, renderer=RENDERER
+)
 
 
 class ConfirmSaveForm(StyledForm):
+    default_renderer = RENDERER
+
     confirmation_password = forms.CharField(
         label=_("Confirmation password"),
         strip=False,

@@ -28,7 +28,6 @@ from gaokao.candidates.services import IntakeRefused, _locked, window_for_track
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
-from gaokao.seasons.models import Season
 
 CONFIRMATION_VALIDATORS = [MinimumLengthValidator(8), NumericPasswordValidator()]
 # Compared against when no candidate matches, so that a wrong number costs as much time
@@ -48,10 +47,9 @@ def sign_in(request: HttpRequest, registration_number: str, password: str) -> Ca
         until = throttle.locked_until(scope, key)
         if until:
             raise SignInRefused(lock_message(until))
-    season = Season.objects.filter(is_current=True).first()
     candidate = (
         Candidate.objects.select_related("point__county__parent")  # the time slots' areas
-        .filter(season=season, registration_number=number)
+        .filter(season__is_current=True, registration_number=number)
         .first()
     )
     stored = candidate.portal_password if candidate and candidate.portal_password else _DUMMY_HASH
@@ -227,15 +225,26 @@ def data_window(candidate: Candidate) -> str:
     return window_for_track(candidate.subject_track)
 
 
-def may_change_data(candidate: Candidate, at=None) -> bool:
-    """While the candidate's window is open and the point has not submitted the record."""
+def may_change_data(candidate: Candidate, at=None, request: HttpRequest | None = None) -> bool:
+    """While the candidate's window is open and the point has not submitted the record.
+
+    Given the `request`, the window's answer is kept for the rest of that request (a page
+    and the save it makes ask it twice): read once per request, never across requests."""
     if candidate.stage != Stage.POINT:
         return False
+    memo = getattr(request, "_portal_windows", None) if at is None and request else None
+    key = (candidate.season_id, candidate.subject_track, candidate.point.county_id)
+    if memo is not None and key in memo:
+        return memo[key]
     try:
         kind = data_window(candidate)
     except IntakeRefused:
-        return False
-    return candidate.season.is_open(kind, candidate.point.county, at)
+        answer = False
+    else:
+        answer = candidate.season.is_open(kind, candidate.point.county, at)
+    if at is None and request is not None:
+        request._portal_windows = {**(memo or {}), key: answer}
+    return answer
 
 
 def _too_long(limit: int):
@@ -434,7 +443,7 @@ def save_candidate_data(
     candidate = Candidate.objects.select_related("season", "point__county__parent__parent").get(
         pk=candidate.pk
     )
-    if not may_change_data(candidate):
+    if not may_change_data(candidate, request=by_request):
         raise IntakeRefused(
             _("Registration is closed: your data can no longer be changed."), code="window_closed"
         )

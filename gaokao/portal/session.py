@@ -1,5 +1,10 @@
 """Who is signed in to the portal: the candidate's id in the (server-side) session, kept
-apart from staff sign-in, and forgotten after a spell without activity."""
+apart from staff sign-in, and forgotten after a spell without activity.
+
+The time of the last activity ("seen") is written to the session at most once every
+SEEN_REFRESH_SECONDS, not at every request (each write is an UPDATE of the session row):
+a candidate is signed out after between IDLE_SECONDS - SEEN_REFRESH_SECONDS and
+IDLE_SECONDS without a request, never later."""
 
 import time
 from functools import wraps
@@ -12,10 +17,15 @@ from gaokao.portal import services
 
 KEY = "portal_candidate"
 IDLE_SECONDS = 30 * 60
+SEEN_REFRESH_SECONDS = 60  # as gate.SEAT_REFRESH_SECONDS
 
 
 def start(request, candidate: Candidate) -> None:
-    request.session.cycle_key()  # a new session key at sign-in: no fixation
+    # A new session key at sign-in: no fixation. A session without a key yet (none stored,
+    # or the browser's unknown to the server) gets a fresh random one when first saved.
+    request.session.keys()  # loaded: a key the server does not know is dropped here
+    if request.session.session_key is not None:
+        request.session.cycle_key()
     request.session[KEY] = {"id": str(candidate.pk), "seen": time.time()}
     services.signed_in(request, candidate)
 
@@ -30,11 +40,13 @@ def current(request) -> Candidate | None:
     state = request.session.get(KEY)
     if not state:
         return None
-    if time.time() - state["seen"] > IDLE_SECONDS:
+    now = time.time()
+    if now - state["seen"] > IDLE_SECONDS:
         end(request)
         return None
-    state["seen"] = time.time()
-    request.session.modified = True
+    if not 0 <= now - state["seen"] < SEEN_REFRESH_SECONDS:
+        state["seen"] = now
+        request.session.modified = True
     candidate = (
         Candidate.objects.select_related("point__county__parent__parent", "season")
         .filter(pk=state["id"])

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.choices import flatten_choices
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -84,7 +85,7 @@ def status(request, candidate):
         "c": candidate,
         "track": track,
         "blockers": login_card_blockers(candidate),
-        "may_change_data": services.may_change_data(candidate),
+        "may_change_data": services.may_change_data(candidate, request=request),
         "history": services.history(candidate),
         "professional": candidate.professional_registrations.select_related("category"),
         "professional_offered": bool(payments.categories_for(candidate)),
@@ -150,7 +151,7 @@ def data(request, candidate):
     """S6: the candidate's own data, changeable during their window only, every save
     confirmed with the confirmation password (O5). Only the session's candidate is ever
     read or written: no candidate id comes from the request."""
-    open_now = services.may_change_data(candidate)
+    open_now = services.may_change_data(candidate, request=request)
     posted = request.method == "POST" and open_now
     form, resume_set, family_set = data_forms(
         candidate, request.POST if posted else None, open_now=open_now
@@ -166,7 +167,7 @@ def data(request, candidate):
             ("resume", resume_set, _("Résumé (from junior high school on)")),
             ("family", family_set, _("Family members")),
         ],
-        "identity": _identity(candidate),
+        "identity": SimpleLazyObject(lambda: _identity(candidate)),  # not after a save
         "open_now": open_now,
         "row_errors": {},
         "refusal": None,
