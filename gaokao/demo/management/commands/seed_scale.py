@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 from gaokao.demo.scale import CONFIRMATION_PASSWORD, PORTAL_PASSWORD, SeedError, seed_scale
 
 KINDS = {
-    "points": gettext_lazy("points"),
+    "points": gettext_lazy("registration points"),
     "number ranges": gettext_lazy("number ranges"),
     "staff accounts": gettext_lazy("staff accounts"),
     "candidates": gettext_lazy("candidates"),
