@@ -290,9 +290,11 @@ def test_r4_an_answer_cut_short_is_a_failed_sync_not_an_empty_one(
 
 def test_r4_an_unreachable_server_is_explained_in_words_point_staff_understand():
     """Point staff read the reason on the 待同步 page: not Python's socket error text."""
+    from django.utils import translation
+
     from gaokao.client.tests.processes import free_port
 
-    with pytest.raises(sync.SyncError) as refused:
+    with translation.override("zh-hans"), pytest.raises(sync.SyncError) as refused:
         sync.Api(f"http://127.0.0.1:{free_port()}").call("GET", "/api/v1/status")
     assert "无法连接服务器" in str(refused.value) and "防火墙" in str(refused.value)
     assert "Errno" not in str(refused.value)

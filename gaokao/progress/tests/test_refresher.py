@@ -55,7 +55,7 @@ def test_s6_requests_read_the_refreshers_grid_without_recomputing(
 ):
     out = StringIO()
     call_command("progress", "refresh", stdout=out)
-    assert "recomputed" in out.getvalue() and len(scans) == 1
+    assert "已重新统计" in out.getvalue() and len(scans) == 1
     CandidateFactory(season=current, point=point)
 
     assert total(county_user) == 1  # the refresher's grid, not a new scan
@@ -110,7 +110,7 @@ def test_s6_the_refresher_loop_stops_on_sigterm(current, monkeypatch):
     monkeypatch.setattr(services, "refresh_due", refresh_due)
     out = StringIO()
     call_command("progress", "refresh", "--every", "30", stdout=out)
-    assert rounds == [30] and "recomputed" in out.getvalue()
+    assert rounds == [30] and "已重新统计" in out.getvalue()
     assert signal.getsignal(signal.SIGTERM) == previous
 
 
