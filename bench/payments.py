@@ -51,11 +51,6 @@ CHANNELS = ("wechat", "alipay", "unionpay")
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--count", type=int, default=1000, help="orders per channel (1000)")
 parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separated")
-parser.add_argument(
-    "--cache-adapters",
-    action="store_true",
-    help="what-if: build each channel's adapter (keys loaded) once, not per notification",
-)
 parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
 ARGS = parser.parse_args()
 
@@ -254,26 +249,8 @@ def floor_update(orders: list) -> float:
     return seconds
 
 
-def cache_adapters() -> None:
-    """The what-if of --cache-adapters: `config.gateway` builds the adapter, loading (and
-    validating) its RSA keys or PKCS#12 file, on every call; here once per channel and
-    configuration file."""
-    build, built = config.gateway, {}
-
-    def gateway(channel: str):
-        file = config.path()
-        key = (channel, str(file), file.stat().st_mtime_ns)
-        if key not in built:
-            built[key] = build(channel)
-        return built[key]
-
-    config.gateway = gateway
-
-
 def main() -> None:
     n = ARGS.count
-    if ARGS.cache_adapters:
-        cache_adapters()
     channels = [c for c in ARGS.channels.split(",") if c]
     test_db, old_name = None, connection.settings_dict["NAME"]
     if connection.vendor == "postgresql":  # a name of its own: benches may run at once
@@ -283,8 +260,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
     try:
         season, point, category = setup(channels)
-        print(f"database: {connection.vendor}; {n} orders per channel, notifications in process"
-              + ("; adapters cached (what-if)" if ARGS.cache_adapters else ""))  # fmt: skip
+        print(f"database: {connection.vendor}; {n} orders per channel, notifications in process")
         print(f"{'':36}{'seconds':>9}{'per second':>11}{'ratio':>8}")
 
         def line(label, seconds, note="", floor=None):
