@@ -52,7 +52,6 @@ MAX_PULL_PAGES = 10_000
 STATUSES = ("applied", "duplicate", "conflict", "refused")
 
 
-
 def _network_reason(error: Exception) -> str:
     """Why the server could not be reached, in words point staff understand; the technical
     text of anything else (an IT person reads it)."""
@@ -68,6 +67,7 @@ def _network_reason(error: Exception) -> str:
     if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return _("there is no network route to the server (check the cable or Wi-Fi)")
     return str(error) or type(error).__name__
+
 
 class SyncError(Exception):
     """The sync stopped: the server could not be reached or refused the device. Nothing in
