@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.keys import use_bench_keys  # noqa: E402
+from bench.common import use_bench_keys  # noqa: E402
 
 PER_COUNTY = 9000  # a county's 4-digit serials run out at 9,999
 BATCH = 2000

@@ -38,14 +38,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.keys import use_bench_keys  # noqa: E402
+from bench.common import scratch_environment  # noqa: E402
 
 CHANNELS = ("wechat", "alipay", "unionpay")
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,15 +53,7 @@ parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separa
 parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
 ARGS = parser.parse_args()
 
-WORK = Path(tempfile.mkdtemp(prefix="gaokao-bench-payments-"))
-os.environ["GAOKAO_DATA_DIR"] = str(WORK / "data")
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
-    os.environ.pop("SECRET_KEY", None)
-else:  # bench-only keys for ID numbers at rest, in a scratch database
-    use_bench_keys()
-os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaokao.settings")
+WORK = scratch_environment("gaokao-bench-payments-")
 
 import django  # noqa: E402
 

@@ -50,7 +50,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.keys import use_bench_keys  # noqa: E402
+from bench.common import use_bench_keys  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 CHECKS_PER_SESSION = 3

@@ -36,7 +36,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -44,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.keys import use_bench_keys  # noqa: E402
+from bench.common import scratch_environment  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--count", type=int, default=5000, help="changes and candidates (5000)")
@@ -53,15 +52,7 @@ parser.add_argument("--workers", type=int, default=2, help="gunicorn workers wit
 parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
 ARGS = parser.parse_args()
 
-WORK = Path(tempfile.mkdtemp(prefix="gaokao-bench-sync-"))
-os.environ["GAOKAO_DATA_DIR"] = str(WORK / "data")
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.sqlite3'}"
-    os.environ.pop("SECRET_KEY", None)
-else:  # bench-only keys for ID numbers at rest, in a scratch database
-    use_bench_keys()
-os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gaokao.settings")
+WORK = scratch_environment("gaokao-bench-sync-")
 
 import django  # noqa: E402
 
