@@ -46,7 +46,7 @@ def watched(open_page):
     return page, console
 
 
-def test_main_pages_raise_no_csp_violation(open_page, live_server, demo_accounts, reader):
+def test_e3_main_pages_raise_no_csp_violation(open_page, live_server, demo_accounts, reader):
     base = live_server.url
     policies: set[str] = set()
     problems: dict[str, list[str]] = {}

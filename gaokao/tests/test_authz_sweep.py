@@ -5,7 +5,7 @@ The world: one province; county A (in city A) with point A and candidate A; coun
 city B) with point B and candidate B; every object a URL can name, belonging to county A.
 Staff of county B must find county A's objects missing (404), and nothing of county A may
 appear on the pages they are allowed to see. A URL without a rule fails
-`test_every_url_has_a_rule`.
+`test_e3_every_url_has_a_rule`.
 
 Only visitors who must be refused send state-changing requests (nothing changes then);
 what allowed staff can do is tested by each app's own tests.
@@ -309,7 +309,7 @@ def api_operations():
                     yield f"{method} {path}", operation
 
 
-def test_every_url_has_a_rule():
+def test_e3_every_url_has_a_rule():
     """A new view without a rule in authz_rules.RULES fails here."""
     names = {name for name, _route, _pattern in swept()}
     missing = sorted(names - RULES.keys())
@@ -327,7 +327,7 @@ def test_every_url_has_a_rule():
     )
 
 
-def test_the_views_that_ask_for_reauthentication_are_the_listed_ones():
+def test_e3_the_views_that_ask_for_reauthentication_are_the_listed_ones():
     marked = {
         name
         for name, _route, pattern in swept()
@@ -396,7 +396,7 @@ def call(client: Client, method: str, url: str):
         return SimpleNamespace(status_code=f"error {type(e).__name__}: {e}")
 
 
-def test_every_url_answers_every_visitor_as_its_rule_says(world):
+def test_e3_every_url_answers_every_visitor_as_its_rule_says(world):
     """GET for pages; POST-only views refuse GET; refused visitors' POSTs are refused the
     same way; B's people never see A's data on a page they may open."""
     w = world
@@ -437,7 +437,7 @@ def test_every_url_answers_every_visitor_as_its_rule_says(world):
     assert {"candidates:list", "candidates:detail", "office:point", "client:outbox"} <= seen_by_a
 
 
-def test_every_post_needs_the_csrf_token(world):
+def test_e3_every_post_needs_the_csrf_token(world):
     """A signed-in visitor allowed to use the view, posting without the CSRF token (a
     forged cross-site form): 403, nothing done."""
     w = world
@@ -459,7 +459,7 @@ def test_every_post_needs_the_csrf_token(world):
     assert not problems, "\n".join(problems)
 
 
-def test_gateway_notifications_are_public_but_refuse_forged_payloads(world):
+def test_e3_gateway_notifications_are_public_but_refuse_forged_payloads(world):
     """payments:notify needs no session and no CSRF token (the gateway posts it); a
     notification without a valid signature changes nothing and is refused."""
     from gaokao.payments.models import PaymentOrder
@@ -480,7 +480,7 @@ def test_gateway_notifications_are_public_but_refuse_forged_payloads(world):
     assert PaymentOrder.objects.get().state == PaymentOrder.State.CLOSED
 
 
-def test_admin_is_for_province_staff_only(world):
+def test_e3_admin_is_for_province_staff_only(world):
     """Skipped by the sweep, the admin is checked here: the province's staff account
     enters, everyone else is sent away, and nobody signs in at the admin's own
     password-only form (its sign-in is the office web's, with the authenticator)."""
@@ -541,7 +541,7 @@ def api_request(w, key: str):
     return method, f"/api/v1{path}", bodies.get(key), "application/json"
 
 
-def test_every_api_operation_answers_every_caller_as_its_rule_says(world):
+def test_e3_every_api_operation_answers_every_caller_as_its_rule_says(world):
     """Only an enrolled, unrevoked device's token opens the API (a staff session cookie
     does not: no CSRF risk); a device reaches only its own point's photos and conflicts."""
     w = world
@@ -566,7 +566,7 @@ def test_every_api_operation_answers_every_caller_as_its_rule_says(world):
     assert not problems, "\n".join(problems)
 
 
-def test_a_device_pulls_only_its_own_points_candidates(world):
+def test_e3_a_device_pulls_only_its_own_points_candidates(world):
     w = world
     _client, headers = api_clients(w)["device_b"]
     pulled = Client().get("/api/v1/pull", **headers).json()
@@ -575,14 +575,14 @@ def test_a_device_pulls_only_its_own_points_candidates(world):
         assert canary not in str(pulled)
 
 
-def test_the_api_description_is_public_and_there_is_no_api_page(world):
+def test_e3_the_api_description_is_public_and_there_is_no_api_page(world):
     """openapi.json describes the API; no Swagger page (it would load a CDN's scripts)."""
     assert Client().get("/api/v1/openapi.json").status_code == 200
     assert Client().get("/api/v1/docs").status_code == 404
     assert Client().get("/api/v1/").status_code == 404
 
 
-def test_rules_are_consistent():
+def test_e3_rules_are_consistent():
     for name, rule in RULES.items():
         assert isinstance(rule, Rule)
         if rule.area == "office":

@@ -45,7 +45,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 # ── headers ────────────────────────────────────────────────────────────────────────────
 
 
-def test_pages_carry_the_policy_and_django_s_headers(db, client, headers_on, settings):
+def test_e3_pages_carry_the_policy_and_django_s_headers(db, client, headers_on, settings):
     settings.GAOKAO_READER_URL = "http://127.0.0.1:8765"
     page = client.get(reverse("office:login"))
     policy = directives(page["Content-Security-Policy"])
@@ -67,13 +67,13 @@ def test_pages_carry_the_policy_and_django_s_headers(db, client, headers_on, set
     assert portal["Content-Security-Policy"] == page["Content-Security-Policy"]
 
 
-def test_the_reader_bridge_is_reached_where_the_settings_say(db, client, headers_on, settings):
+def test_e3_the_reader_bridge_is_reached_where_the_settings_say(db, client, headers_on, settings):
     settings.GAOKAO_READER_URL = "http://192.168.1.20:9000/bridge"
     policy = directives(client.get(reverse("office:login"))["Content-Security-Policy"])
     assert policy["connect-src"] == ["'self'", "http://192.168.1.20:9000"]
 
 
-def test_forms_post_to_us_and_to_unionpay_s_front_gateway(settings, tmp_path):
+def test_e3_forms_post_to_us_and_to_unionpay_s_front_gateway(settings, tmp_path):
     settings.PAYMENTS_CONFIG = tmp_path / "none.toml"
     assert directives(security.content_security_policy())["form-action"] == ["'self'"]
     settings.PAYMENTS_CONFIG = tmp_path / "payments.toml"
@@ -92,7 +92,7 @@ def test_forms_post_to_us_and_to_unionpay_s_front_gateway(settings, tmp_path):
     ]
 
 
-def test_documents_only_pdfs_and_files_keep_the_browser_s_viewer(db, client, headers_on):
+def test_e3_documents_only_pdfs_and_files_keep_the_browser_s_viewer(db, client, headers_on):
     """A PDF opened in the browser is drawn by its PDF viewer, which object-src 'none'
     would block; JSON and files run no script anyway."""
     health = client.get("/healthz")
@@ -112,7 +112,7 @@ def _response(content_type):
     return HttpResponse(b"", content_type=content_type)
 
 
-def test_a_view_s_own_policy_is_kept(db):
+def test_e3_a_view_s_own_policy_is_kept(db):
     from django.http import HttpResponse
 
     def view(request):
@@ -125,7 +125,7 @@ def test_a_view_s_own_policy_is_kept(db):
     )
 
 
-def test_the_pause_page_has_the_headers_too(db, client, headers_on, settings):
+def test_e3_the_pause_page_has_the_headers_too(db, client, headers_on, settings):
     """The gate answers before the views; the headers still come (the middleware sits
     before the gate)."""
     from gaokao.gate import services as gate
@@ -142,7 +142,7 @@ def test_the_pause_page_has_the_headers_too(db, client, headers_on, settings):
     assert paused["X-Frame-Options"] == "DENY"
 
 
-def test_the_middleware_sits_right_after_django_s_security_middleware(settings):
+def test_e3_the_middleware_sits_right_after_django_s_security_middleware(settings):
     if MIDDLEWARE not in settings.MIDDLEWARE:
         pytest.skip(f"until settings.MIDDLEWARE has {MIDDLEWARE}")
     position = settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
@@ -160,7 +160,7 @@ TEMPLATES = sorted(GAOKAO.glob("*/templates/**/*.html")) + sorted(
 SCRIPTS = sorted(GAOKAO.glob("*/static/**/*.js"))
 
 
-def test_no_template_has_inline_script_handlers_or_javascript_urls():
+def test_e3_no_template_has_inline_script_handlers_or_javascript_urls():
     """Everything the policy would block: move it to a static file of the app."""
     inline_script = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
     json_data = re.compile(r"<script[^>]*type=\"application/(ld\+)?json\"", re.I)
@@ -179,7 +179,7 @@ def test_no_template_has_inline_script_handlers_or_javascript_urls():
     assert not found
 
 
-def test_our_scripts_do_not_evaluate_strings():
+def test_e3_our_scripts_do_not_evaluate_strings():
     evaluates = re.compile(r"\beval\s*\(|new\s+Function\s*\(|set(Timeout|Interval)\s*\(\s*[\"']")
     assert SCRIPTS
     assert not [
@@ -187,7 +187,7 @@ def test_our_scripts_do_not_evaluate_strings():
     ]
 
 
-def test_htmx_evaluates_nothing():
+def test_e3_htmx_evaluates_nothing():
     """htmx would evaluate hx-on, hx-vars and js: values; none is used."""
     attributes = re.compile(r"\b(hx-on|hx-vars|data-hx-on)\b|\"js:|'js:")
     assert not [p.name for p in TEMPLATES if attributes.search(p.read_text("utf-8"))]
@@ -196,7 +196,7 @@ def test_htmx_evaluates_nothing():
 # ── production settings ────────────────────────────────────────────────────────────────
 
 
-def test_production_cookies_travel_over_https_only(tmp_path):
+def test_e3_production_cookies_travel_over_https_only(tmp_path):
     """With GAOKAO_HTTPS=True (behind nginx with TLS): secure, HTTP-only session cookie,
     secure CSRF cookie, HSTS, the redirect to HTTPS (see test_settings for check --deploy)."""
     unset = ("DATABASE_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -245,7 +245,7 @@ def planted_session(client: Client, page: str) -> str:
     return session.session_key
 
 
-def test_office_sign_in_gives_a_new_session_key_after_each_factor(county_user):
+def test_e3_office_sign_in_gives_a_new_session_key_after_each_factor(county_user):
     county_user.set_password(LOGIN_PASSWORD)
     county_user.totp_secret = pyotp.random_base32()
     county_user.real_name_verified_at = timezone.now()
@@ -270,7 +270,7 @@ def test_office_sign_in_gives_a_new_session_key_after_each_factor(county_user):
     assert reauth.is_recent(SimpleNamespace(session=client.session))
 
 
-def test_portal_sign_in_gives_a_new_session_key(point):
+def test_o5_portal_sign_in_gives_a_new_session_key(point):
     candidate = CandidateFactory(
         season=SeasonFactory(province=point.county.parent.parent, is_current=True),
         point=point,

@@ -167,7 +167,7 @@ def case(request, county_user, province_user, account):
     return SimpleNamespace(user=user, act=act, back=back, done=done, url=url)
 
 
-def test_refused_without_a_recent_reauthentication(case):
+def test_e3_refused_without_a_recent_reauthentication(case):
     client = signed_in(case.user)
     make_stale(client)
     answer = case.act(client)
@@ -176,7 +176,7 @@ def test_refused_without_a_recent_reauthentication(case):
     assert not case.done()
 
 
-def test_allowed_after_reauthentication_and_back_where_the_user_was(case):
+def test_e3_allowed_after_reauthentication_and_back_where_the_user_was(case):
     client = signed_in(case.user)
     make_stale(client)
     back = case.act(client)["Location"]
@@ -192,7 +192,7 @@ def test_allowed_after_reauthentication_and_back_where_the_user_was(case):
     assert case.done()
 
 
-def test_a_sign_in_counts_and_the_window_closes_after_ten_minutes(case):
+def test_e3_a_sign_in_counts_and_the_window_closes_after_ten_minutes(case):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         client = signed_in(case.user)  # both factors: a fresh authentication
         clock.shift(dt.timedelta(minutes=10, seconds=1))
@@ -202,7 +202,7 @@ def test_a_sign_in_counts_and_the_window_closes_after_ten_minutes(case):
         assert not case.done()
 
 
-def test_the_reauthentication_lasts_ten_minutes(county_user, account):
+def test_e3_the_reauthentication_lasts_ten_minutes(county_user, account):
     url = reverse("accounts:action", args=[account.pk, "disable"])
     reset = reverse("accounts:action", args=[account.pk, "reset-totp"])
     with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -222,7 +222,7 @@ def test_the_reauthentication_lasts_ten_minutes(county_user, account):
 # ── the re-authentication page ─────────────────────────────────────────────────────────
 
 
-def test_the_page_asks_for_password_and_code_and_is_audited(county_user):
+def test_e3_the_page_asks_for_password_and_code_and_is_audited(county_user):
     client = signed_in(county_user)
     make_stale(client)
     page = client.get(reauth_url("/office/accounts/"))
@@ -238,7 +238,7 @@ def test_the_page_asks_for_password_and_code_and_is_audited(county_user):
 
 
 @pytest.mark.parametrize("which", ["password", "code"])
-def test_a_wrong_password_or_code_is_refused_audited_and_changes_nothing(county_user, which):
+def test_e3_a_wrong_password_or_code_is_refused_audited_and_changes_nothing(county_user, which):
     client = signed_in(county_user)
     make_stale(client)
     wrong = {"password": "not-the-password"} if which == "password" else {"code": "000000"}
@@ -251,7 +251,7 @@ def test_a_wrong_password_or_code_is_refused_audited_and_changes_nothing(county_
     assert not AuditEvent.objects.filter(action=Action.REAUTHENTICATED).exists()
 
 
-def test_a_code_works_once(county_user):
+def test_e3_a_code_works_once(county_user):
     client = signed_in(county_user)
     make_stale(client)
     code = pyotp.TOTP(county_user.totp_secret).now()
@@ -262,7 +262,7 @@ def test_a_code_works_once(county_user):
     assert not reauth.is_recent(SimpleNamespace(session=client.session))
 
 
-def test_repeated_failures_lock_like_the_sign_in(county_user):
+def test_e3_repeated_failures_lock_like_the_sign_in(county_user):
     client = signed_in(county_user)
     make_stale(client)
     for _ in range(12):
@@ -275,19 +275,19 @@ def test_repeated_failures_lock_like_the_sign_in(county_user):
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
-def test_it_returns_only_to_this_site(county_user, target):
+def test_e3_it_returns_only_to_this_site(county_user, target):
     client = signed_in(county_user)
     make_stale(client)
     assert confirm_identity(client, county_user, target)["Location"] == reverse("office:home")
 
 
-def test_candidates_and_visitors_are_sent_to_the_office_sign_in(client):
+def test_e3_candidates_and_visitors_are_sent_to_the_office_sign_in(client):
     answer = client.get(reverse("accounts:reauth"))
     assert answer.status_code == 302
     assert answer["Location"].startswith(reverse("office:login"))
 
 
-def test_the_admin_password_form_for_another_account_asks_too(county, account):
+def test_e3_the_admin_password_form_for_another_account_asks_too(county, account):
     province = staff_for(county.parent.parent, is_staff=True, is_superuser=True)
     client = signed_in(province)
     url = reverse("admin:auth_user_password_change", args=[account.pk])
