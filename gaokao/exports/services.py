@@ -22,7 +22,7 @@ import hashlib
 import logging
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Any
@@ -107,38 +107,37 @@ def clean(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of T_BMK: its national field name, what it holds, how a candidate's cell
-    is made, and the model fields the cell reads (the export loads only those). `source`
-    is the field or annotation the cell shows ("" for none), `is_date` says it is written
-    YYYYMMDD: what `table` needs to make the same cell from a tuple."""
+    """One column of T_BMK: its national field name, what it holds, and where its cell
+    comes from: `source`, a model field or an annotation of `rows` ("" for data never
+    held), written YYYYMMDD when `is_date`."""
 
     name: str
     label: str | Promise
-    cell: Callable[[Candidate], str]
-    fields: tuple[str, ...] = ()
     source: str = ""
     is_date: bool = False
+    annotated: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The model fields the cell reads (the export loads only those)."""
+        return (self.source,) if self.source and not self.annotated else ()
 
 
 def _field(name: str, label: str | Promise, field: str) -> Column:
-    return Column(name, label, lambda c: clean(getattr(c, field)), (field,), field)
+    return Column(name, label, field)
 
 
 def _date(name: str, label: str | Promise, field: str) -> Column:
-    def cell(c: Candidate) -> str:
-        value = getattr(c, field)
-        return value.strftime("%Y%m%d") if value else ""
-
-    return Column(name, label, cell, (field,), field, is_date=True)
+    return Column(name, label, field, is_date=True)
 
 
 def _annotated(name: str, label: str | Promise, annotation: str) -> Column:
-    return Column(name, label, lambda c: clean(getattr(c, annotation)), source=annotation)
+    return Column(name, label, annotation, annotated=True)
 
 
 def _never_held(name: str, label: str | Promise) -> Column:
     """A column of the national layout for data we never collect (O4): always empty."""
-    return Column(name, label, lambda c: "")
+    return Column(name, label)
 
 
 # In the order of domain/fields.md: identity, set at the point, entered by the candidate,
@@ -177,11 +176,6 @@ HEADER: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 _FIELDS = tuple(dict.fromkeys(f for c in COLUMNS for f in c.fields))
 
 
-def row(candidate: Candidate) -> list[str]:
-    """A candidate's cells, in the order of HEADER (the candidate comes from `rows`)."""
-    return [column.cell(candidate) for column in COLUMNS]
-
-
 # What `table` reads per candidate, and where each column's cell comes from in that tuple:
 # the place past its end holds "" for the columns never held.
 _SOURCES = tuple(dict.fromkeys(c.source for c in COLUMNS if c.source))
@@ -191,7 +185,7 @@ _BLANK = ("",)
 
 
 def table(queryset: QuerySet[Candidate]) -> Iterator[list[str]]:
-    """The cells of each candidate of `queryset` (from `rows`), the same as `row` makes,
+    """The cells of each candidate of `queryset` (from `rows`), in the order of HEADER,
     read as tuples: no model instance per row and no function call per cell, which were
     two thirds of an export's time. The encrypted columns are decrypted by their field
     (EncryptedTextField.from_db_value), as values_list applies it."""

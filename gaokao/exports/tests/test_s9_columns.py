@@ -9,7 +9,7 @@ from gaokao.candidates.models import Candidate, Stage
 from gaokao.codes.models import Code, Table
 from gaokao.comments.models import Comment
 from gaokao.exports import services
-from gaokao.exports.services import HEADER, Filters, exportable, row, rows
+from gaokao.exports.services import HEADER, Filters, exportable, rows, table
 from gaokao.testing.factories import CandidateFactory, PointFactory, SeasonFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,8 @@ NATIONAL = [
 
 
 def cells(user, candidate) -> dict[str, str]:
-    exported = rows(user, Filters()).get(pk=candidate.pk)
-    return dict(zip(HEADER, row(exported), strict=True))
+    [exported] = table(rows(user, Filters()).filter(pk=candidate.pk))
+    return dict(zip(HEADER, exported, strict=True))
 
 
 def test_s9_the_header_is_the_national_field_list():
@@ -189,10 +189,10 @@ def test_s9_rows_are_read_without_a_query_per_candidate(
 def test_s9_the_csv_file_is_each_candidates_row_as_the_national_layout_makes_it(
     codes, make, city_user, point_user, monkeypatch
 ):
-    """The whole file, byte for byte: the streamed CSV (read as tuples) against the same
-    rows made cell by cell from model instances by `row`, over candidates with every kind
-    of cell — empty, dated, encrypted, annotated, formula-like, with control characters —
-    and over more than one batch of lines."""
+    """The whole file, byte for byte: the streamed CSV against the rows written by the csv
+    module, with a BOM and formulas made inert, over candidates with every kind of cell —
+    empty, dated, encrypted, annotated, formula-like, with control characters — and over
+    more than one batch of lines."""
     import csv
     import io
 
@@ -217,8 +217,8 @@ def test_s9_the_csv_file_is_each_candidates_row_as_the_national_layout_makes_it(
     expected.write("\ufeff")
     writer = csv.writer(expected)
     writer.writerow(HEADER)
-    for candidate in rows(city_user, Filters()):
-        writer.writerow([services._inert(v) for v in row(candidate)])
+    for cells_of_one in table(rows(city_user, Filters())):
+        writer.writerow([services._inert(v) for v in cells_of_one])
     streamed = b"".join(services.csv_chunks(rows(city_user, Filters())))
     assert streamed == expected.getvalue().encode("utf-8")
     assert streamed.count(b"\r\n") == 9
