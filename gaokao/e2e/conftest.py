@@ -36,11 +36,17 @@ HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "test-results" / "screenshots"
 
 
+# The longest journey takes about 30 s; one that hangs (a browser or a server thread that
+# never answers) fails after this long with every thread's stack, and the run goes on.
+JOURNEY_TIMEOUT_SECONDS = 240
+
+
 def pytest_collection_modifyitems(items):
     # A conftest's collection hook sees the whole session's items: mark only ours.
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.timeout(JOURNEY_TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="session")
