@@ -56,6 +56,19 @@ def data_dir(settings, media):
 
 
 @pytest.fixture
+def key_file(settings, monkeypatch):
+    """Data keys from the test's own data folder, whatever the machine's environment and
+    settings say, so that `gaokao privacy new-key` may add one (key rotation tests)."""
+    from gaokao.privacy import keys
+
+    for name in (keys.DATA_KEYS_VAR, keys.INDEX_KEY_VAR, keys.OLD_INDEX_KEY_VAR):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name + "_FILE", raising=False)
+    settings.DATA_KEYS = settings.INDEX_KEY = settings.OLD_INDEX_KEY = None
+    return keys.keys_file()
+
+
+@pytest.fixture
 def city_user(county):
     return staff_for(county.parent)
 

@@ -7,6 +7,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.privacy.fields import EncryptedJSONField
+
 
 class ClientState(models.Model):
     """The enrolment of this installation (one row, pk 1): where the server is, who this
@@ -49,7 +51,9 @@ class Outbox(models.Model):
     """待上传 — one piece of local work the server has not acknowledged: a change of a
     candidate (the sync contract's change, whose id is the server's idempotency key) or a
     photo. An entry leaves the outbox only on the server's answer naming its id; a change
-    refused or in conflict stays, marked as needing attention, with the server's message."""
+    refused or in conflict stays, marked as needing attention, with the server's message.
+    The content holds the candidate's data, ID number included: it is encrypted at rest
+    with the installation's data key, like the candidates' own columns."""
 
     class Kind(models.TextChoices):
         CHANGE = "change", _("Change")
@@ -62,7 +66,7 @@ class Outbox(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     candidate_id = models.UUIDField(_("candidate"), db_index=True)
-    payload = models.JSONField(_("content"), default=dict)
+    payload = EncryptedJSONField(_("content"), default=dict)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -82,15 +86,24 @@ class Outbox(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.candidate_id} {self.state}"
 
+    @property
+    def description(self) -> str:
+        """What the entry is, as the 待同步 page names it: a new candidate, a change of one
+        the server has, or a photo."""
+        if self.kind == self.Kind.CHANGE and self.payload.get("kind") == "create":
+            return _("New candidate")
+        return self.get_kind_display()
+
 
 class Known(models.Model):
     """What the server last confirmed of a candidate: its version (the base of the point's
     next update) and the values of the synced fields then (so that a save changing none of
-    them queues nothing, and an update carries only what the point changed)."""
+    them queues nothing, and an update carries only what the point changed); encrypted at
+    rest, since the fields include the ID number."""
 
     candidate_id = models.UUIDField(primary_key=True)
     version = models.PositiveIntegerField()
-    fields = models.JSONField(default=dict)
+    fields = EncryptedJSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

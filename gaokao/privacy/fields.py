@@ -17,12 +17,14 @@ naming the source also writes the index when the model inherits `BlindIndexedMod
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.core import validators
 from django.core.exceptions import FieldError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.lookups import Exact, IsNull
 
@@ -105,6 +107,37 @@ class EncryptedTextField(models.TextField):
         return models.Field.formfield(
             self, **{"max_length": self.max_length, "form_class": forms.CharField, **kwargs}
         )
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value encrypted at rest as one document: for work that carries identity
+    numbers outside their own columns (the point client's outbox until the server has it).
+    Nothing in it can be queried; only `__isnull`."""
+
+    description = "JSON encrypted at rest (AES-256-GCM)"
+
+    def get_lookup(self, lookup_name: str):
+        if lookup_name == "isnull":
+            return IsNull
+        raise _refuse(self, lookup_name)
+
+    def from_db_value(self, value, expression, connection):
+        text = super().from_db_value(value, expression, connection)
+        return json.loads(text) if text else None
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def formfield(self, **kwargs):
+        return models.Field.formfield(self, **{"form_class": forms.JSONField, **kwargs})
 
 
 class BlindIndexField(models.CharField):

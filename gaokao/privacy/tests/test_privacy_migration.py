@@ -2,6 +2,7 @@
 move the unique constraint onto it; and decrypt them again when reversed (issue 10)."""
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -107,3 +108,30 @@ def test_o4_privacy_the_migration_encrypts_indexes_and_reverses(old_rows):
     assert raw("accounts_staffuser", "id_number") == ["430102198501010018"]
     assert raw("proofreading_identitycheck", "id_number") == [NUMBERS[1]]
     assert "G" + NUMBERS[0] in raw("candidates_candidate", "student_number")
+
+
+def test_o4_privacy_the_point_clients_outbox_is_encrypted_by_its_migration():
+    before, after = (
+        [("client", "0001_outbox_state_known")],
+        [("client", "0002_encrypt_outbox_and_known")],
+    )
+    payload = {"kind": "create", "fields": {"id_number": NUMBERS[2], "name": "考生"}}
+    old = migrate(before)
+    entry = old.get_model("client", "Outbox").objects.create(
+        id=uuid.uuid4(), kind="change", candidate_id=uuid.uuid4(), payload=payload
+    )
+    old.get_model("client", "Known").objects.create(
+        candidate_id=entry.candidate_id, version=1, fields=payload["fields"]
+    )
+    try:
+        new = migrate(after)
+        for table, column in (("client_outbox", "payload"), ("client_known", "fields")):
+            [stored] = raw(table, column)
+            assert crypto.is_encrypted(stored) and NUMBERS[2] not in stored
+        assert new.get_model("client", "Outbox").objects.get().payload == payload
+        assert new.get_model("client", "Known").objects.get().fields == payload["fields"]
+
+        migrate(before)
+        assert json.loads(raw("client_outbox", "payload")[0]) == payload
+    finally:
+        migrate(after)

@@ -18,16 +18,6 @@ from gaokao.proofreading.services import identity_checked
 from gaokao.testing.factories import CandidateFactory, resident_id
 
 
-@pytest.fixture
-def key_file(settings, monkeypatch):
-    """Keys from the test's own data folder, whatever the machine's environment says."""
-    for name in (keys.DATA_KEYS_VAR, keys.INDEX_KEY_VAR, keys.OLD_INDEX_KEY_VAR):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name + "_FILE", raising=False)
-    settings.DATA_KEYS = settings.INDEX_KEY = settings.OLD_INDEX_KEY = None
-    return keys.keys_file()
-
-
 def raw_values(model=Candidate, column="id_number") -> list[str]:
     table = model._meta.db_table
     with connection.cursor() as cursor:
