@@ -3,13 +3,16 @@
 The file checked in the first step is held server-side (services.hold) under its SHA-256
 for the user who checked it; the confirmation names that hash, so exactly the bytes that
 were checked are applied, without a second upload. The confirmation verifies the file again
-(a device may have been revoked in between).
+(a device may have been revoked in between). Both steps ask for the password and the
+authenticator code again when they were last typed more than ten minutes ago: a disc's
+changes reach many candidates at once.
 """
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gaokao.accounts.reauth import reauth_required
 from gaokao.bundles import services
 from gaokao.bundles.format import BundleRefused
 from gaokao.bundles.forms import ConfirmForm, UploadForm
@@ -19,6 +22,7 @@ county_only = roles_required("county")
 
 
 @county_only
+@reauth_required(back="bundles:import")
 @require_http_methods(["GET", "POST"])
 def import_bundle(request):
     """Step 1: upload the file; the dry run says what it holds."""
@@ -43,6 +47,7 @@ def import_bundle(request):
 
 
 @county_only
+@reauth_required(back="bundles:import")
 @require_POST
 def confirm(request):
     """Step 2: apply the file held after its check; show what happened to every change."""

@@ -298,6 +298,8 @@ REAUTH = {
     "payments-office:export": "names, ID numbers and phones of the registered",
     "gate:pause": "takes the service down",
     "gate:resume": "lifts the province's pause",
+    "bundles:import": "decrypts a point's disc (the dry run)",
+    "bundles:confirm": "applies a point's disc to many candidates at once",
 }
 # Also: the admin's form setting another account's password (StaffUserAdmin).
 

@@ -139,3 +139,20 @@ def test_e5_a_malformed_confirmation_changes_nothing(client, county_user):
         assert page.status_code == 200
         assert "bundles/result.html" not in [t.name for t in page.templates]
     assert not Receipt.objects.exists()
+
+
+def test_e3_e5_a_stale_session_confirms_identity_before_importing(
+    client, season, number_range, point, county_user, device, write, data_dir
+):
+    from gaokao.accounts.tests.test_reauth import make_stale, reauth_url
+
+    client.force_login(county_user)
+    sha256 = upload(client, write([create_change(point, 1)])).context["summary"].sha256
+    make_stale(client)
+
+    answer = client.post(reverse("bundles:confirm"), {"sha256": sha256})
+    assert answer.status_code == 302
+    assert answer["Location"] == reauth_url(reverse("bundles:import"))
+    assert not Candidate.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.BUNDLE_IMPORTED).exists()
+    assert client.get(reverse("bundles:import"))["Location"] == answer["Location"]
