@@ -129,6 +129,7 @@ def test_r4_e4_point_client_takes_in_offline_and_syncs_when_the_server_returns(
     expect(state).to_contain_text("无法连接服务器")
     expect(page.get_by_test_id("pending-changes")).to_have_text(str(changes))
     expect(page.get_by_test_id("pending")).to_contain_text(NAME)
+    expect(page.get_by_test_id("pending")).to_contain_text("新考生")
     shot(page, "client-waiting-to-sync")
     assert query(server.db, "SELECT COUNT(*) FROM candidates_candidate") == [(0,)]
 

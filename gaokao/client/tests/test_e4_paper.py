@@ -247,6 +247,25 @@ def test_r4_the_outbox_page_shows_what_needs_attention_of_the_users_point_only(
     assert not Outbox.objects.filter(pk=mine.pk).exists()
 
 
+def test_r4_the_outbox_page_names_a_new_candidate_and_a_change_apart(
+    client, point_user, season, point
+):
+    new, known = CandidateFactory(season=season, point=point), synced_candidate(season, point)
+    Outbox.objects.create(
+        kind=Outbox.Kind.CHANGE, candidate_id=new.pk, payload={"kind": "create", "fields": {}}
+    )
+    Outbox.objects.create(
+        kind=Outbox.Kind.CHANGE, candidate_id=known.pk, payload={"kind": "update", "fields": {}}
+    )
+    client.force_login(point_user)
+
+    page = client.get(reverse("client:outbox"))
+
+    kinds = {e.candidate_id: e.description for e in page.context["pending"]}
+    assert kinds == {new.pk: "New candidate", known.pk: "Change"}
+    assert "New candidate" in page.content.decode()
+
+
 def test_r4_pending_work_cannot_be_dismissed(client, point_user, season, point):
     own = CandidateFactory(season=season, point=point)
     pending = Outbox.objects.create(kind=Outbox.Kind.CHANGE, candidate_id=own.pk)
