@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Containers often give /dev/shm 64 MB, too little for full-page screenshots: use /tmp.
+    "--disable-dev-shm-usage",
 ]
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "test-results" / "screenshots"
