@@ -8,6 +8,9 @@ compare such values: `filter(id_number=...)`, `exclude`, `get`, `__in`, `__conta
 comparisons with F() raise `PlaintextLookup`, which says to use the blind index instead.
 Only `__isnull` and an exact match with "" (blank) are allowed.
 
+`EncryptedJSONField`: the same for a JSON document kept whole (the point client's outbox),
+which nothing may query but `__isnull`.
+
 `BlindIndexField`: HMAC-SHA256 of another field's plaintext (gaokao.privacy.crypto.blind_index),
 set by the field itself whenever the row is saved or bulk-created. A `save(update_fields=...)`
 naming the source also writes the index when the model inherits `BlindIndexedModel`; a
@@ -132,12 +135,6 @@ class EncryptedJSONField(EncryptedTextField):
 
     def to_python(self, value):
         return json.loads(value) if isinstance(value, str) else value
-
-    def value_to_string(self, obj):
-        return self.get_prep_value(self.value_from_object(obj))
-
-    def formfield(self, **kwargs):
-        return models.Field.formfield(self, **{"form_class": forms.JSONField, **kwargs})
 
 
 class BlindIndexField(models.CharField):
