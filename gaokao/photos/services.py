@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
@@ -462,6 +463,9 @@ def add_photo(
                 )
             )
             CandidatePhoto.objects.filter(pk__in=previous).update(is_current=False)
+            # Taken "now", under the lock: proofreading compares it with when a sheet was
+            # printed or a confirmation given (a photo newer than those outdates them).
+            photo.created_at = timezone.now()
             photo.save(force_insert=True)
             record(
                 Action.PHOTO_ADDED,

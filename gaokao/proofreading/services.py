@@ -5,6 +5,9 @@ the candidate signed a sheet showing that data, or confirmed it on the phone. An
 change moves `Candidate.version` on and the confirmation no longer counts, so everything
 that asks "is this candidate proofread?" asks `is_proofread` (or filters with
 `proofread_q()`), which compares with the version in the database, never a copy in memory.
+The photo is on the sheet too, but a new photo does not move the version (it is not the
+candidate's row, and the point client syncs it on its own): a sheet printed, or a
+confirmation given, before the current photo was taken is outdated in the same way.
 
 Identity keyed in by hand (O1–O3) must be checked against the candidate's document before
 a confirmation: with the card reader (candidates.services.verify_with_card), or by hand,
@@ -35,6 +38,7 @@ from gaokao.audit.services import record
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate, IdentitySource
 from gaokao.lib.text import clean_text
+from gaokao.photos.models import CandidatePhoto
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Method, Printout
 from gaokao.submission.rules import check_editable
 
@@ -59,11 +63,25 @@ class State(models.TextChoices):
 # ── what counts ────────────────────────────────────────────────────────────────────────
 
 
+def newer_photo(candidate: str, since: str) -> Exists:
+    """The candidate's current photo was taken after `since` (both references to the
+    enclosing query): a sheet or confirmation of that time shows another photo."""
+    return Exists(
+        CandidatePhoto.objects.filter(
+            candidate=OuterRef(candidate), is_current=True, created_at__gt=OuterRef(since)
+        )
+    )
+
+
 def proofread_q() -> Q:
-    """Candidates whose confirmation is for their current data: for filters and counts
-    (`Count("pk", filter=proofread_q())`) over Candidate rows."""
+    """Candidates whose confirmation is for their current data and photo: for filters and
+    counts (`Count("pk", filter=proofread_q())`) over Candidate rows."""
     return Q(
-        Exists(Confirmation.objects.filter(candidate=OuterRef("pk"), version=OuterRef("version")))
+        Exists(
+            Confirmation.objects.filter(
+                candidate=OuterRef("pk"), version=OuterRef("version")
+            ).exclude(newer_photo("candidate", "recorded_at"))
+        )
     )
 
 
@@ -97,7 +115,11 @@ def with_state(queryset: QuerySet[Candidate]) -> QuerySet[Candidate]:
             ),
             When(proofread_q() & Q(proofreading__method=Method.PHONE), then=Value(State.PHONE)),
             When(proofreading__isnull=False, then=Value(State.OUTDATED)),
-            When(proofreading_printout__version=current, then=Value(State.PRINTED)),
+            When(
+                Q(proofreading_printout__version=current)
+                & ~Q(newer_photo("pk", "proofreading_printout__printed_at")),
+                then=Value(State.PRINTED),
+            ),
             When(proofreading_printout__isnull=False, then=Value(State.OUTDATED)),
             default=Value(State.NOT_PRINTED),
             output_field=models.CharField(),
@@ -228,7 +250,11 @@ def record_signature(candidate: Candidate, *, version: int, by: Any, request=Non
     current = _writable(candidate, version, by)
     _check_confirmable(current)
     printed = Printout.objects.filter(candidate=current).first()
-    if printed is None or printed.version != current.version:
+    if (
+        printed is None
+        or printed.version != current.version
+        or _photo_taken_after(current, printed.printed_at)
+    ):
         raise IntakeRefused(
             _(
                 "Print the proofreading sheet of the current data first: the candidate signs"
@@ -237,6 +263,12 @@ def record_signature(candidate: Candidate, *, version: int, by: Any, request=Non
             code="not_printed",
         )
     return _confirm(current, Method.SIGNATURE, Action.PROOFREAD_SIGNED, by=by, request=request)
+
+
+def _photo_taken_after(candidate: Candidate, moment: dt.datetime) -> bool:
+    return CandidatePhoto.objects.filter(
+        candidate=candidate, is_current=True, created_at__gt=moment
+    ).exists()
 
 
 @transaction.atomic
@@ -269,15 +301,17 @@ def record_phone_confirmation(
         raise IntakeRefused(_("Enter when the call was."), code="called_at")
     if called_at > timezone.now() + CLOCK_SKEW:
         raise IntakeRefused(_("The call cannot be in the future."), code="called_at")
-    # Calls are entered to the minute.
-    changed = current.updated_at.replace(second=0, microsecond=0)
+    # Calls are entered to the minute; the current photo is part of the data confirmed.
+    photo = CandidatePhoto.objects.filter(candidate=current, is_current=True).first()
+    last_change = max(current.updated_at, photo.created_at if photo else current.updated_at)
+    changed = last_change.replace(second=0, microsecond=0)
     if called_at < changed:
         raise IntakeRefused(
             _(
                 "The candidate's data changed at %(time)s, after this call: the candidate"
                 " confirmed older data. Call again."
             )
-            % {"time": date_format(timezone.localtime(current.updated_at), "Y-m-d H:i")},
+            % {"time": date_format(timezone.localtime(last_change), "Y-m-d H:i")},
             code="call_before_change",
         )
     return _confirm(
@@ -332,14 +366,20 @@ def record_identity_check(
 
 @transaction.atomic
 def record_printed(
-    printed: Iterable[tuple[Candidate, int]], *, document: str, by: Any, request=None
+    printed: Iterable[tuple[Candidate, int]],
+    *,
+    document: str,
+    by: Any,
+    request=None,
+    read_at: dt.datetime | None = None,
 ) -> None:
     """The proofreading sheets or registration forms of these candidates were printed, each
-    showing the version given (read before the PDF was made: a change in between shows as
-    outdated, never as current). One audit event per point."""
+    showing the version given, with the photo current at `read_at` (both read before the
+    PDF was made: a change in between shows as outdated, never as current). One audit
+    event per point."""
     printed = list(printed)
     keys = [c.pk for c, _v in printed]
-    now = timezone.now()
+    now = read_at or timezone.now()
     # Two people printing the same candidates at once take turns (in key order, so that
     # they cannot deadlock), so the second finds the first one's printouts to update.
     list(Candidate.objects.select_for_update().filter(pk__in=keys).order_by("pk").values("pk"))

@@ -104,7 +104,8 @@ def batch_print(request):
     if render_pdf is None:
         messages.error(request, _("Choose what to print."))
         return back
-    # The versions read here are those the PDF shows, or older: never newer.
+    # The versions and photos read here are those the PDF shows, or older: never newer.
+    read_at = timezone.now()
     printed = [(c, c.version) for c in qs[: MAX_BATCH + 1]]
     if not printed:
         messages.warning(request, _("Choose at least one candidate."))
@@ -118,7 +119,9 @@ def batch_print(request):
         return back
     pdf = render_pdf([c for c, _v in printed])
     document = request.POST["document"]
-    services.record_printed(printed, document=document, by=request.user, request=request)
+    services.record_printed(
+        printed, document=document, by=request.user, request=request, read_at=read_at
+    )
     return _pdf(pdf, f"{document}-{len(printed)}.pdf")
 
 
@@ -272,9 +275,12 @@ def form(request, pk):
 def _one(request, pk, document: str) -> HttpResponse:
     """One candidate's sheet or form. POST: printing is recorded (and marks the sheet as
     printed for this version), which a link prefetched by a browser must not do."""
+    read_at = timezone.now()
     c = _candidate(request, pk)
     pdf = DOCUMENTS[document]([c])
-    services.record_printed([(c, c.version)], document=document, by=request.user, request=request)
+    services.record_printed(
+        [(c, c.version)], document=document, by=request.user, request=request, read_at=read_at
+    )
     return _pdf(pdf, f"{document}-{c.registration_number or c.pk}.pdf")
 
 

@@ -1,6 +1,9 @@
 import pytest
 
-from gaokao.candidates.models import EligibilityPath, IdentitySource, ReviewState
+from gaokao.candidates.models import Candidate, EligibilityPath, IdentitySource, ReviewState
+from gaokao.photos.models import PhotoSource
+from gaokao.photos.services import add_photo
+from gaokao.photos.tests import images
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
 from gaokao.testing.steps import point_checks_done
 
@@ -33,3 +36,9 @@ def change(candidate, by):
     """A change to the candidate's record through the point-check service, which moves
     the version on like every service that writes a candidate."""
     return point_checks_done(candidate, by)
+
+
+def new_photo(candidate, by):
+    """A new current photo taken at the point now (it does not move the version)."""
+    fresh = Candidate.objects.get(pk=candidate.pk)
+    return add_photo(fresh, images.encode(images.portrait()), source=PhotoSource.CAMERA, by=by)

@@ -11,7 +11,7 @@ from gaokao.candidates.models import Candidate, ReviewState, Stage
 from gaokao.proofreading import services
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Method, Printout
 from gaokao.proofreading.services import State
-from gaokao.proofreading.tests.conftest import change
+from gaokao.proofreading.tests.conftest import change, new_photo
 from gaokao.submission.rules import Locked
 from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
 
@@ -98,6 +98,59 @@ def test_s7_a_change_after_the_signature_outdates_it(candidate, point_user):
     assert services.state(candidate) == State.OUTDATED
     assert not Candidate.objects.filter(services.proofread_q()).exists()
     assert Confirmation.objects.get().version == fresh(candidate).version - 1
+
+
+def test_s7_a_new_photo_after_the_signature_outdates_it(candidate, point_user):
+    new_photo(candidate, point_user)
+    printed(candidate, point_user)
+    sign(candidate, point_user)
+    assert services.is_proofread(candidate)
+
+    new_photo(candidate, point_user)
+
+    assert not services.is_proofread(candidate), "the signed sheet shows the old photo"
+    assert services.state(candidate) == State.OUTDATED
+    assert not Candidate.objects.filter(services.proofread_q()).exists()
+
+
+def test_s7_a_sheet_printed_before_the_new_photo_is_outdated_and_cannot_be_signed(
+    candidate, point_user
+):
+    printed(candidate, point_user)
+    new_photo(candidate, point_user)
+    assert services.state(candidate) == State.OUTDATED
+
+    with pytest.raises(IntakeRefused) as refused:
+        sign(candidate, point_user)
+    assert refused.value.code == "not_printed"
+
+    printed(candidate, point_user)
+    assert services.state(candidate) == State.PRINTED
+    sign(candidate, point_user)
+    assert services.is_proofread(candidate)
+
+
+def test_s7_a_photo_taken_while_the_sheet_was_being_made_outdates_it(candidate, point_user):
+    read_at = timezone.now()  # the view reads the data, then renders the PDF
+    new_photo(candidate, point_user)  # meanwhile
+    c = fresh(candidate)
+    services.record_printed([(c, c.version)], document="sheet", by=point_user, read_at=read_at)
+    assert services.state(candidate) == State.OUTDATED
+
+
+def test_e6_a_call_before_the_new_photo_confirms_the_old_one(candidate, point_user):
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    Candidate.objects.filter(pk=candidate.pk).update(updated_at=an_hour_ago)  # data unchanged
+    call_time = timezone.now() - dt.timedelta(minutes=30)
+    new_photo(candidate, point_user)
+    with pytest.raises(IntakeRefused) as refused:
+        call(candidate, point_user, called_at=call_time)
+    assert refused.value.code == "call_before_change"
+
+    call(candidate, point_user, called_at=timezone.now())
+    assert services.is_proofread(candidate)
+    new_photo(candidate, point_user)
+    assert not services.is_proofread(candidate)
 
 
 def test_s7_reconfirming_replaces_the_confirmation_and_the_trail_keeps_both(candidate, point_user):

@@ -16,7 +16,7 @@ from gaokao.candidates.models import Candidate, Stage
 from gaokao.proofreading import services
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Printout
 from gaokao.proofreading.services import State
-from gaokao.proofreading.tests.conftest import change
+from gaokao.proofreading.tests.conftest import change, new_photo
 from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +148,22 @@ def test_s7_print_then_record_the_signature(client, candidate, point_user):
     assert services.is_proofread(candidate)
     assert services.state(candidate) == State.SIGNED
     assert client.get(url("proofreading:candidate", candidate)).context["confirmation"]
+
+
+def test_s7_a_new_photo_after_the_signature_shows_the_confirmation_outdated(
+    client, candidate, point_user
+):
+    client.force_login(point_user)
+    client.post(url("proofreading:sheet", candidate))
+    client.post(url("proofreading:signature", candidate), {"version": candidate.version})
+    page = client.get(url("proofreading:candidate", candidate)).content.decode()
+    assert "confirmation-outdated" not in page
+
+    new_photo(candidate, point_user)
+
+    page = client.get(url("proofreading:candidate", candidate))
+    assert page.context["state"] == State.OUTDATED
+    assert 'data-testid="confirmation-outdated"' in page.content.decode()
 
 
 def test_s7_registration_form_download(client, candidate, county_user):
