@@ -253,7 +253,7 @@ def record_signature(candidate: Candidate, *, version: int, by: Any, request=Non
     if (
         printed is None
         or printed.version != current.version
-        or _photo_taken_after(current, printed.printed_at)
+        or Printout.objects.filter(newer_photo("candidate", "printed_at"), pk=printed.pk).exists()
     ):
         raise IntakeRefused(
             _(
@@ -263,12 +263,6 @@ def record_signature(candidate: Candidate, *, version: int, by: Any, request=Non
             code="not_printed",
         )
     return _confirm(current, Method.SIGNATURE, Action.PROOFREAD_SIGNED, by=by, request=request)
-
-
-def _photo_taken_after(candidate: Candidate, moment: dt.datetime) -> bool:
-    return CandidatePhoto.objects.filter(
-        candidate=candidate, is_current=True, created_at__gt=moment
-    ).exists()
 
 
 @transaction.atomic
