@@ -4,15 +4,19 @@ Each simulated user runs candidate sessions one after another, each with the nex
 of the list in $PORTAL_BENCH_CANDIDATES (one registration number a line): the sign-in page,
 sign-in with the login card's password, the status page, the data page, the proofreading
 page, two saves of the data page with the confirmation password (each followed by the data
-page it redirects to), and sign-out. No waiting between requests: the bench measures the
-server's capacity, not a person's pace. Each user sends its own X-Forwarded-For address, as
-nginx would (the server trusts 127.0.0.1 as its proxy), so that no per-address limit applies
-to the whole load.
+page it redirects to), and sign-out. By default no waiting between requests: the bench
+measures the server's capacity, not a person's pace. With $PORTAL_BENCH_THINK (seconds) each
+request is followed by a pause of 0.5–1.5 times that, as a person reading the page: then the
+latencies are those a candidate sees at that load, not the queue of a saturated server.
+Each user sends its own X-Forwarded-For address, as nginx would (the server trusts 127.0.0.1
+as its proxy), so that no per-address limit applies to the whole load.
 """
 
 import itertools
 import os
+import random
 import re
+import time
 from pathlib import Path
 
 from locust import HttpUser, task
@@ -20,6 +24,7 @@ from locust import HttpUser, task
 NUMBERS = Path(os.environ["PORTAL_BENCH_CANDIDATES"]).read_text().split()
 PORTAL_PASSWORD = os.environ["PORTAL_BENCH_PASSWORD"]
 CONFIRMATION_PASSWORD = os.environ["PORTAL_BENCH_CONFIRMATION"]
+THINK = float(os.environ.get("PORTAL_BENCH_THINK") or 0)
 _next = itertools.count()
 _address = itertools.count(1)
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -63,21 +68,27 @@ class Candidate(HttpUser):
         n = next(_address)
         self.client.headers["X-Forwarded-For"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
 
+    def think(self) -> None:
+        if THINK:
+            time.sleep(THINK * random.uniform(0.5, 1.5))  # noqa: S311 (pacing, not secrets)
+
     def get(self, path: str, name: str):
         with self.client.get(path, name=name, allow_redirects=False, catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"{r.status_code} {r.headers.get('Location', '')}")
-            return r
+        self.think()
+        return r
 
     def post(self, path: str, data: dict, name: str, expect: str):
         data = {"csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""), **data}
         with self.client.post(
             path, data, name=name, allow_redirects=False, catch_response=True
         ) as r:
-            if r.status_code != 302 or not r.headers.get("Location", "").endswith(expect):
+            failed = r.status_code != 302 or not r.headers.get("Location", "").endswith(expect)
+            if failed:
                 r.failure(f"{r.status_code} {r.headers.get('Location', '')}")
-                return None
-            return r
+        self.think()
+        return None if failed else r
 
     @task
     def session(self):
