@@ -186,6 +186,8 @@ def serve(app: str, env: dict, workers: int, port: int) -> subprocess.Popen:
         "gthread",
         "--timeout",
         "60",
+        "--keep-alive",  # as docs/deploy.md: longer than a client leaves a connection idle
+        "75",
         "--forwarded-allow-ips",
         "127.0.0.1",
         "--chdir",
