@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gaokao.presets.services import PRESETS_DIR, LoadReport, load_codes
+from gaokao.privacy import keys
 from gaokao.testing.factories import CountyFactory, PointFactory, staff_for
 
 
@@ -59,8 +60,6 @@ def data_dir(settings, media):
 def key_file(settings, monkeypatch):
     """Data keys from the test's own data folder, whatever the machine's environment and
     settings say, so that `gaokao privacy new-key` may add one (key rotation tests)."""
-    from gaokao.privacy import keys
-
     for name in (keys.DATA_KEYS_VAR, keys.INDEX_KEY_VAR, keys.OLD_INDEX_KEY_VAR):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name + "_FILE", raising=False)
