@@ -179,6 +179,7 @@ INSTALLED_APPS = [
     "gaokao.privacy",
     "gaokao.retention",
     "gaokao.presets",
+    "gaokao.web",
     "gaokao.office",
     "gaokao.demo",
 ]
@@ -186,7 +187,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "gaokao.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "gaokao.office.security.SecurityHeadersMiddleware",
+    "gaokao.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts import reauth
+from gaokao.web import reauth
 from gaokao.accounts.models import StaffUser
 from gaokao.lib.idnumber import parse_resident_id, validate_resident_id
 from gaokao.privacy.masking import mask_id

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "gaokao.accounts"
     verbose_name = _("Staff accounts")
-
-    def ready(self):
-        from gaokao.accounts import reauth  # noqa: F401  (a sign-in counts as re-authentication)

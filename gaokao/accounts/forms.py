@@ -3,7 +3,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.lib.idnumber import validate_resident_id
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 mobile_number = RegexValidator(r"^1[3-9][0-9]{9}\Z", _("Enter an 11-digit mainland mobile number."))
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from gaokao.accounts import reauth, views
+from gaokao.accounts import views
+from gaokao.web import reauth
 
 app_name = "accounts"
 urlpatterns = [

@@ -14,12 +14,12 @@ from gaokao.accounts import services
 from gaokao.accounts.forms import AccountForm, PointAccountRow
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role, StaffUser
-from gaokao.accounts.reauth import reauth_required
+from gaokao.web.reauth import reauth_required
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.documents.slips import CredentialSlip, render_credential_slips
-from gaokao.office import one_time
-from gaokao.office.access import offices_only, roles_required
+from gaokao.web import one_time
+from gaokao.web.access import offices_only, roles_required
 
 ISSUED = "issued_credentials"
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.verify import chain_problems
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 
 class AuditFilter(StyledForm):

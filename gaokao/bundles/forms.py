@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gaokao.bundles.services import MAX_BYTES
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 MAX_MB = MAX_BYTES // 2**20
 

@@ -12,11 +12,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gaokao.accounts.reauth import reauth_required
+from gaokao.web.reauth import reauth_required
 from gaokao.bundles import services
 from gaokao.bundles.format import BundleRefused
 from gaokao.bundles.forms import ConfirmForm, UploadForm
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 
 county_only = roles_required("county")
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.candidates.models import EligibilityPath, EligibilityResult
 from gaokao.codes.models import Code, Table
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 MANUAL_PATHS = [(p.value, p.label) for p in EligibilityPath if p != EligibilityPath.NORMAL]
 

@@ -36,8 +36,8 @@ from gaokao.documents.login_cards import (
 from gaokao.documents.review_form import EligibilityReviewForm, render_eligibility_review_form
 from gaokao.idcard.cards import CardIdentity, InvalidCard
 from gaokao.lib.text import clean_text
-from gaokao.office import one_time
-from gaokao.office.access import roles_required
+from gaokao.web import one_time
+from gaokao.web.access import roles_required
 from gaokao.privacy import services as privacy
 from gaokao.privacy.lookups import by_index
 from gaokao.seasons.models import Season

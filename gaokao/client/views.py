@@ -14,7 +14,7 @@ from gaokao.candidates.services import IntakeRefused
 from gaokao.client import conflicts, services
 from gaokao.client.models import Outbox
 from gaokao.client.sync import status as sync_status
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.portal.forms import data_forms
 from gaokao.portal.services import DATA_FIELDS, may_change_data
 from gaokao.portal.views import _identity

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.codes.models import Code, Table
 from gaokao.comments.models import COMMENT_LIMIT, TEMPLATE_TITLE_LIMIT
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 from gaokao.regions.models import RegistrationPoint
 
 

@@ -27,7 +27,7 @@ from gaokao.comments import services
 from gaokao.comments.forms import BatchFilterForm, CommentRowForm, ImportForm, TemplateForm
 from gaokao.comments.models import COMMENT_LIMIT, CommentTemplate
 from gaokao.lib.spreadsheet import SpreadsheetError
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.submission.rules import is_editable_by
 
 PAGE_SIZE = 50

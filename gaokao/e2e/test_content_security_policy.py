@@ -1,6 +1,6 @@
 """Issue 10 §6 in a real browser: the main pages of the office web, the portal and the
 province's configuration work under the Content-Security-Policy of
-gaokao.office.security without a single violation (no inline script, no handler
+gaokao.web.security without a single violation (no inline script, no handler
 attribute, nothing from another origin), and the intake page still reaches the ID-card
 reader bridge on the point's PC."""
 

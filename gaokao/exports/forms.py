@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from gaokao.candidates.models import Stage
 from gaokao.codes.models import Code, Table
 from gaokao.exports.services import Filters
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 
 class ExportFilterForm(StyledForm):

@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from gaokao.accounts.reauth import reauth_required
+from gaokao.web.reauth import reauth_required
 from gaokao.exports import services
 from gaokao.exports.forms import ExportFilterForm
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 
 exporters = roles_required("province", "city")
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.gate.models import TimeSlot
 from gaokao.gate.services import MESSAGE_LIMIT, slot_regions
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 from gaokao.regions.models import Region
 
 SCOPES = [

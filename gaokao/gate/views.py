@@ -14,11 +14,11 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.models import Role
-from gaokao.accounts.reauth import reauth_required
+from gaokao.web.reauth import reauth_required
 from gaokao.gate import services
 from gaokao.gate.forms import AdmissionForm, PauseForm, ResumeForm, SlotForm
 from gaokao.gate.models import Pause, Scope, TimeSlot
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.portal import session
 
 province_only = roles_required(Role.PROVINCE)

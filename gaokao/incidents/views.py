@@ -19,7 +19,7 @@ from gaokao.incidents import services
 from gaokao.incidents.forms import BoardFilterForm, ReportForm, TextForm
 from gaokao.incidents.guidance import MAY_NEED_EXTENSION, STEPS
 from gaokao.incidents.models import Incident
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 
 PAGE_SIZE = 50
 staff = roles_required(Role.PROVINCE, Role.CITY, Role.COUNTY, Role.POINT)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from gaokao.audit.services import client_ip
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.ops import metrics, services
 
 

@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaokao.accounts.reauth import reauth_required
+from gaokao.web.reauth import reauth_required
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.office.access import offices_only, roles_required
+from gaokao.web.access import offices_only, roles_required
 from gaokao.payments.models import PaymentOrder, Registration, yuan
 from gaokao.seasons.models import Season
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role
 from gaokao.candidates.models import Candidate
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.photos import services
 from gaokao.photos.forms import PhotoForm
 from gaokao.photos.models import CandidatePhoto, PhotoSource

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.codes.models import Code, Table
 from gaokao.codes.schools import school_choices
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 from gaokao.portal.rendering import RENDERER
 from gaokao.portal.services import CODE_FIELDS
 

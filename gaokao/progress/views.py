@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from gaokao.codes.models import Code, Table
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.progress import services
 
 ALL = ("province", "city", "county", "point")

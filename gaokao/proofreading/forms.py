@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.models import StaffUser
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 from gaokao.proofreading.services import NOTE_LIMIT, State
 
 

@@ -25,7 +25,7 @@ from gaokao.accounts.models import Role
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate
 from gaokao.documents.proofreading import proofreading_sheet, registration_form
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.privacy.lookups import by_index
 from gaokao.proofreading import services
 from gaokao.proofreading.forms import (

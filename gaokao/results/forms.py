@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.lib.spreadsheet import MAX_BYTES
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 
 class UploadForm(StyledForm):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.candidates.models import Candidate
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.results import formats, services
 from gaokao.results.forms import ConfirmForm, UploadForm
 from gaokao.results.models import PendingImport

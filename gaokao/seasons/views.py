@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from gaokao.accounts.models import Role
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.seasons import services
 from gaokao.seasons.forms import ExtensionForm
 from gaokao.seasons.models import Extension

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.codes.models import Code, Table
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.submission import services
 
 ALL = ("province", "city", "county", "point")

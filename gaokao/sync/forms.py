@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 from gaokao.sync.models import Conflict
 
 KEEP = [("point", _("The point's value")), ("server", _("The server's value"))]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role
 from gaokao.candidates.errors import IntakeRefused
-from gaokao.office.access import roles_required
+from gaokao.web.access import roles_required
 from gaokao.sync import services
 from gaokao.sync.display import field_labels, value_rows
 from gaokao.sync.forms import ResolveForm

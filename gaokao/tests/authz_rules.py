@@ -289,7 +289,7 @@ RULES: dict[str, Rule] = {
 }
 
 # Staff actions that ask for the password and the authenticator code again
-# (gaokao.accounts.reauth) when the last time was more than ten minutes ago.
+# (gaokao.web.reauth) when the last time was more than ten minutes ago.
 REAUTH = {
     "accounts:action": "reset-password and reset-totp (not disable, enable)",
     "exports:csv": "every submitted candidate's data",

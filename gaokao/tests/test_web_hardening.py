@@ -17,12 +17,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from gaokao.accounts import reauth
-from gaokao.office import security
+from gaokao.web import reauth
+from gaokao.web import security
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
 
 GAOKAO = Path(__file__).resolve().parent.parent
-MIDDLEWARE = "gaokao.office.security.SecurityHeadersMiddleware"
+MIDDLEWARE = "gaokao.web.security.SecurityHeadersMiddleware"
 LOGIN_PASSWORD = "k7Pm3xQw9aZr"
 
 
@@ -266,7 +266,7 @@ def test_e3_office_sign_in_gives_a_new_session_key_after_each_factor(county_user
     attacker.cookies["sessionid"] = planted
     assert attacker.get(reverse("office:home"))["Location"].startswith(reverse("office:login"))
     assert client.get(reverse("office:home")).status_code == 200
-    # Both factors were just typed: a fresh authentication (gaokao.accounts.reauth).
+    # Both factors were just typed: a fresh authentication (gaokao.web.reauth).
     assert reauth.is_recent(SimpleNamespace(session=client.session))
 
 

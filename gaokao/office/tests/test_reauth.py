@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from gaokao.accounts import reauth
+from gaokao.web import reauth
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.gate import services as gate
 from gaokao.gate.models import Pause

@@ -36,7 +36,7 @@ from django.views.decorators.http import require_http_methods
 from gaokao.accounts.services import SignInRefused, check_password, check_totp
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.office.forms import StyledForm
+from gaokao.web.forms import StyledForm
 
 SESSION_KEY = "reauth_at"
 WINDOW_SECONDS = 10 * 60
@@ -52,7 +52,7 @@ def is_recent(request: HttpRequest) -> bool:
     return isinstance(at, int | float) and 0 <= time.time() - at <= WINDOW_SECONDS
 
 
-@receiver(user_logged_in, dispatch_uid="gaokao.accounts.reauth.signed_in")
+@receiver(user_logged_in, dispatch_uid="gaokao.web.reauth.signed_in")
 def _signed_in(sender, request, user, **kwargs) -> None:
     # login() is called only once both factors passed (auth_views._finish); the admin's
     # password-only login page is closed (admin_site). So a sign-in is a fresh
