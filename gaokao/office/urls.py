@@ -1,7 +1,7 @@
 from django.urls import path
 
-from gaokao.accounts import auth_views
 from gaokao.office import views
+from gaokao.office.accounts import auth_views
 
 app_name = "office"
 urlpatterns = [

@@ -3,17 +3,19 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role, StaffUser
 from gaokao.candidates.models import Candidate
+from gaokao.regions.jurisdiction import get_visible_or_404
 from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.seasons import NoCurrentSeason, current
 from gaokao.seasons.models import Season
 
 
 def schedule_for(user: StaffUser) -> tuple[Season | None, list[dict]]:
     """The current season's phases as they apply to the user's region."""
-    season = Season.objects.filter(is_current=True).first()
-    if season is None:
+    try:
+        season = current()
+    except NoCurrentSeason:  # the home page still opens, without a schedule
         return None, []
     now, region = timezone.now(), user.home_region
     rows = []

@@ -9,9 +9,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from gaokao.candidates.models import Candidate, EligibilityResult
+from gaokao.candidates.own_data import CODE_FIELDS
 from gaokao.codes.models import Code
-from gaokao.portal.services import CODE_FIELDS
-from gaokao.sync.services import ROW_FIELDS, SYNC_FIELDS
+from gaokao.sync.fields import ROW_FIELDS, SYNC_FIELDS
 
 
 def field_labels() -> dict[str, str]:

@@ -1,13 +1,15 @@
+"""The decision on a conflict as a form (E5), shared by the office web's conflict page and
+the point client's: a plain Django form, since its radios carry their own classes."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.web.forms import StyledForm
 from gaokao.sync.models import Conflict
 
 KEEP = [("point", _("The point's value")), ("server", _("The server's value"))]
 
 
-class ResolveForm(StyledForm):
+class ResolveForm(forms.Form):
     """One radio pair per field of the point's change, and the record's version the
     person decided on. The button pressed says keep all of the point's values, keep the
     server's, or apply the radios."""
@@ -37,7 +39,7 @@ class ResolveForm(StyledForm):
         return self.cleaned_data
 
     def decision(self) -> tuple[str, list[str]]:
-        """(choice, fields) for services.resolve from the button and the radios."""
+        """(choice, fields) for conflicts.resolve from the button and the radios."""
         button = self.cleaned_data["choice"]
         if button in (Conflict.Resolution.POINT, Conflict.Resolution.SERVER):
             return button, []

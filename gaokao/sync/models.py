@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.candidates.models import Candidate
+from gaokao.regions.jurisdiction import scoped_manager
 from gaokao.regions.models import RegistrationPoint
 
 

@@ -13,21 +13,13 @@ from django.utils.translation import gettext as _
 from gaokao.accounts.models import Role
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate
+from gaokao.candidates.stage import check_editable
 from gaokao.lib.text import clean_text
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import MAX_UPLOAD_BYTES, PhotoRefused, add_photo
-from gaokao.submission.rules import check_editable
+from gaokao.sync.errors import NotFound, OffsetMismatch, SyncRefused, message_of, not_this_point
+from gaokao.sync.fields import SHA256, is_int, parse_uuid
 from gaokao.sync.models import Device, PhotoUpload
-from gaokao.sync.services import (
-    _SHA256,
-    NotFound,
-    OffsetMismatch,
-    SyncRefused,
-    _is_int,
-    _not_this_point,
-    _uuid,
-    message_of,
-)
 
 
 def photo_state(upload: PhotoUpload) -> dict[str, Any]:
@@ -35,7 +27,7 @@ def photo_state(upload: PhotoUpload) -> dict[str, Any]:
 
 
 def _own_upload(device: Device, photo_id: Any, *, lock: bool = False) -> PhotoUpload:
-    pk = _uuid(photo_id)
+    pk = parse_uuid(photo_id)
     queryset = PhotoUpload.objects.select_for_update() if lock else PhotoUpload.objects
     upload = queryset.filter(pk=pk, device__point=device.point).first() if pk else None
     if upload is None:
@@ -72,23 +64,23 @@ def start_photo(
     offline; E6: sent by the candidate). Starting the same photo again answers where it
     has got to."""
     source, note = _photo_origin(source, note)
-    pk, cid = _uuid(photo_id), _uuid(candidate_id)
+    pk, cid = parse_uuid(photo_id), parse_uuid(candidate_id)
     if pk is None:
         raise SyncRefused(_("The photo id must be a UUID."), code="photo_id")
-    if not _is_int(size) or not 0 < size <= MAX_UPLOAD_BYTES:
+    if not is_int(size) or not 0 < size <= MAX_UPLOAD_BYTES:
         raise SyncRefused(
             _("The photo's size must be from 1 byte to %(mb)d MB.")
             % {"mb": MAX_UPLOAD_BYTES // 2**20},
             code="size",
         )
     digest = sha256.lower() if isinstance(sha256, str) else ""
-    if not _SHA256.fullmatch(digest):
+    if not SHA256.fullmatch(digest):
         raise SyncRefused(_("The SHA-256 must be 64 hexadecimal digits."), code="sha256")
     candidate = (
         Candidate.objects.filter(pk=cid, point=device.point).first() if cid is not None else None
     )
     if candidate is None:
-        raise _not_this_point()
+        raise not_this_point()
     existing = PhotoUpload.objects.filter(pk=pk).first()
     if existing is None:
         try:
@@ -130,7 +122,7 @@ def append_photo(device: Device, photo_id: Any, offset: Any, chunk: bytes) -> di
         upload = _own_upload(device, photo_id, lock=True)
         if upload.photo_id is not None:
             return photo_state(upload)  # complete already: a repeat changes nothing
-        if not _is_int(offset) or offset != upload.received:
+        if not is_int(offset) or offset != upload.received:
             raise OffsetMismatch(
                 _("The server has %(received)d bytes of this photo: send from there.")
                 % {"received": upload.received},

@@ -7,10 +7,10 @@ import pytest
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Stage
-from gaokao.sync import services
+from gaokao.sync import conflicts, errors, push
 from gaokao.sync.models import Conflict
-from gaokao.sync.tests.conftest import Api, update_change
 from gaokao.testing.factories import staff_for
+from gaokao.testing.sync import Api, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def conflict(device, candidate) -> Conflict:
     change = update_change(
         candidate, base_version=1, fee_fen=4000, fee_receipt="P-1", mobile="13800138000"
     )
-    [result] = services.apply_changes(device, [change])
+    [result] = push.apply_changes(device, [change])
     assert result["status"] == "conflict"
     return Conflict.objects.get(pk=result["conflict"])
 
@@ -39,7 +39,7 @@ def values(candidate):
 
 
 def test_e5_keeping_the_points_values_applies_them_on_top(conflict, candidate, point_user):
-    services.resolve(conflict, "point", by=point_user, version=3)
+    conflicts.resolve(conflict, "point", by=point_user, version=3)
     assert values(candidate) == (4000, "P-1", "13800138000", 4)
     conflict.refresh_from_db()
     assert (conflict.resolution, conflict.resolved_by) == ("point", point_user)
@@ -49,30 +49,30 @@ def test_e5_keeping_the_points_values_applies_them_on_top(conflict, candidate, p
 
 
 def test_e5_keeping_the_servers_values_changes_nothing(conflict, candidate, point_user):
-    services.resolve(conflict, "server", by=point_user)
+    conflicts.resolve(conflict, "server", by=point_user)
     assert values(candidate) == (3000, "S-1", "13700137000", 3)
     conflict.refresh_from_db()
     assert (conflict.resolution, conflict.chosen) == ("server", {})
 
 
 def test_e5_choosing_field_by_field(conflict, candidate, point_user):
-    services.resolve(conflict, "fields", ["mobile"], by=point_user)
+    conflicts.resolve(conflict, "fields", ["mobile"], by=point_user)
     assert values(candidate) == (3000, "S-1", "13800138000", 4)
     conflict.refresh_from_db()
     assert (conflict.resolution, conflict.chosen) == ("fields", {"mobile": "13800138000"})
 
 
 def test_e5_a_conflict_is_resolved_once(conflict, candidate, point_user):
-    services.resolve(conflict, "server", by=point_user)
-    with pytest.raises(services.SyncRefused):
-        services.resolve(conflict, "point", by=point_user)
+    conflicts.resolve(conflict, "server", by=point_user)
+    with pytest.raises(errors.SyncRefused):
+        conflicts.resolve(conflict, "point", by=point_user)
     assert values(candidate)[3] == 3
     assert AuditEvent.objects.filter(action=Action.CONFLICT_RESOLVED).count() == 1
 
 
 def test_e5_a_decision_on_a_stale_view_is_refused(conflict, candidate, point_user):
-    with pytest.raises(services.SyncRefused) as e:
-        services.resolve(conflict, "point", by=point_user, version=2)
+    with pytest.raises(errors.SyncRefused) as e:
+        conflicts.resolve(conflict, "point", by=point_user, version=2)
     assert e.value.code == "stale"
     assert values(candidate)[3] == 3
 
@@ -82,8 +82,8 @@ def test_e5_a_decision_on_a_stale_view_is_refused(conflict, candidate, point_use
     [("both", []), ("fields", ["name"]), ("fields", "mobile"), ("fields", [1])],
 )
 def test_e5_bad_decisions_are_refused(conflict, candidate, point_user, choice, fields):
-    with pytest.raises(services.SyncRefused):
-        services.resolve(conflict, choice, fields, by=point_user)
+    with pytest.raises(errors.SyncRefused):
+        conflicts.resolve(conflict, choice, fields, by=point_user)
     assert values(candidate)[3] == 3
     conflict.refresh_from_db()
     assert conflict.resolution == ""
@@ -91,12 +91,12 @@ def test_e5_bad_decisions_are_refused(conflict, candidate, point_user, choice, f
 
 def test_e5_the_county_applies_values_only_to_what_it_holds(conflict, candidate, county_user):
     with pytest.raises(IntakeRefused):  # the point holds it
-        services.resolve(conflict, "point", by=county_user)
+        conflicts.resolve(conflict, "point", by=county_user)
     with pytest.raises(IntakeRefused):
-        services.resolve(conflict, "server", by=county_user)
+        conflicts.resolve(conflict, "server", by=county_user)
     candidate.stage = Stage.COUNTY
     candidate.save()  # submitted: now the county holds it
-    services.resolve(conflict, "fields", ["fee_fen", "fee_receipt"], by=county_user)
+    conflicts.resolve(conflict, "fields", ["fee_fen", "fee_receipt"], by=county_user)
     assert values(candidate)[:2] == (4000, "P-1")
 
 
@@ -106,8 +106,8 @@ def test_e5_after_submitting_the_point_may_only_set_its_change_aside(
     candidate.stage = Stage.COUNTY
     candidate.save()
     with pytest.raises(IntakeRefused):
-        services.resolve(conflict, "point", by=point_user)
-    services.resolve(conflict, "server", by=point_user)
+        conflicts.resolve(conflict, "point", by=point_user)
+    conflicts.resolve(conflict, "server", by=point_user)
     assert values(candidate)[:3] == (3000, "S-1", "13700137000")
 
 
@@ -115,7 +115,7 @@ def test_e5_values_are_checked_again_when_applied(conflict, candidate, point_use
     conflict.point_values = {"mobile": "12345"}  # say the rules changed meanwhile
     conflict.save()
     with pytest.raises(IntakeRefused):
-        services.resolve(conflict, "point", by=point_user)
+        conflicts.resolve(conflict, "point", by=point_user)
     assert values(candidate)[3] == 3
 
 
@@ -123,8 +123,8 @@ def test_e5_other_regions_and_levels_cannot_resolve(
     conflict, candidate, other_county_user, city_user, province_user, other_point
 ):
     for user in (other_county_user, city_user, province_user, staff_for(other_point)):
-        with pytest.raises(services.NotFound):
-            services.resolve(conflict, "server", by=user)
+        with pytest.raises(errors.NotFound):
+            conflicts.resolve(conflict, "server", by=user)
     conflict.refresh_from_db()
     assert conflict.resolution == ""
 

@@ -10,9 +10,10 @@ from gaokao.candidates.models import Stage
 from gaokao.photos.models import CandidatePhoto
 from gaokao.photos.services import MAX_UPLOAD_BYTES
 from gaokao.photos.tests.images import asymmetric, encode
-from gaokao.sync import photos, services
+from gaokao.sync import errors, photos
 from gaokao.sync.models import PhotoUpload
-from gaokao.sync.tests.conftest import Api, sha
+from gaokao.sync.tests.conftest import sha
+from gaokao.testing.sync import Api
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,7 @@ def test_e5_the_service_answers_like_the_bundle_import_needs(device, candidate, 
     photo_id = uuid.uuid4()
     state = photos.start_photo(device, photo_id, candidate.pk, len(jpeg), sha(jpeg).upper())
     assert state == {"received": 0, "complete": False}
-    with pytest.raises(services.OffsetMismatch) as e:
+    with pytest.raises(errors.OffsetMismatch) as e:
         photos.append_photo(device, photo_id, 3, jpeg)
     assert e.value.received == 0
     assert photos.append_photo(device, photo_id, 0, jpeg)["complete"] is True
@@ -169,7 +170,7 @@ def test_e5_a_locked_candidate_refuses_as_sync_refusal_for_the_bundle_import(
 ):
     candidate.stage = Stage.COUNTY
     candidate.save()
-    with pytest.raises(services.SyncRefused) as e:
+    with pytest.raises(errors.SyncRefused) as e:
         photos.start_photo(device, uuid.uuid4(), candidate.pk, len(jpeg), sha(jpeg))
     assert e.value.code == "locked"
 

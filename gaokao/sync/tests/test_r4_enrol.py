@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.sync import services
+from gaokao.sync import enrolment, errors
 from gaokao.sync.models import Device
-from gaokao.sync.tests.conftest import Api, enrolled, make_device, public_key_b64
+from gaokao.sync.tests.conftest import enrolled
 from gaokao.testing.factories import PASSWORD
+from gaokao.testing.sync import Api, make_device, public_key_b64
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_r4_a_point_account_enrols_a_client_that_then_pulls(client, season, poin
     assert device.public_key == body["public_key"]
     token = data["token"]
     assert len(token) >= 40 and token not in device.token_hash  # only the hash is kept
-    assert device.token_hash == services.token_hash(token)
+    assert device.token_hash == enrolment.token_hash(token)
     event = AuditEvent.objects.get(action=Action.DEVICE_ENROLLED)
     assert (event.actor, event.point) == (point_user, point)
 
@@ -144,7 +145,7 @@ def test_r4_a_revoked_client_gets_401(client, season, point, point_user, county_
     device = make_device(point, point_user)
     api = Api(client)
     assert api.get("/pull").status_code == 200
-    services.revoke(device, county_user)
+    enrolment.revoke(device, county_user)
     for answer in (api.get("/pull"), api.push(), api.get("/conflicts")):
         assert answer.status_code == 401
         assert answer.json()["detail"]
@@ -181,17 +182,17 @@ def test_r4_last_seen_is_written_at_most_once_a_minute(client, season, device, c
 
 
 def test_r4_revoking_is_audited_and_happens_once(season, device, point_user, county_user):
-    services.revoke(device, point_user)
+    enrolment.revoke(device, point_user)
     device.refresh_from_db()
     assert device.revoked_at is not None and device.revoked_at <= timezone.now()
-    with pytest.raises(services.SyncRefused):
-        services.revoke(device, county_user)
+    with pytest.raises(errors.SyncRefused):
+        enrolment.revoke(device, county_user)
     assert AuditEvent.objects.filter(action=Action.DEVICE_REVOKED).count() == 1
 
 
 def test_r4_another_countys_staff_cannot_revoke(season, device, other_county_user, city_user):
     for user in (other_county_user, city_user):
-        with pytest.raises(services.Forbidden):
-            services.revoke(device, user)
+        with pytest.raises(errors.Forbidden):
+            enrolment.revoke(device, user)
     device.refresh_from_db()
     assert device.revoked_at is None

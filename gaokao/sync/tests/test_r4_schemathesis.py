@@ -17,8 +17,8 @@ from schemathesis.checks import (  # registered checks, resolved by name
     status_code_conformance,
 )
 
-from gaokao.sync.tests.conftest import TOKEN
 from gaokao.testing.fuzzing import fuzz, rolled_back
+from gaokao.testing.sync import TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Stage
-from gaokao.sync import services
+from gaokao.sync import push
 from gaokao.sync.models import Conflict
-from gaokao.sync.tests.conftest import make_device, update_change
 from gaokao.testing.factories import PointFactory, staff_for
+from gaokao.testing.sync import make_device, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def conflict(device, candidate):
     change = update_change(
         candidate, base_version=1, mobile="13800138000", fee_fen=4000, fee_receipt="P-1"
     )
-    [result] = services.apply_changes(device, [change])
+    [result] = push.apply_changes(device, [change])
     return Conflict.objects.get(pk=result["conflict"])
 
 

@@ -11,10 +11,11 @@ from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate
 from gaokao.photos.models import CandidatePhoto
 from gaokao.photos.tests.images import asymmetric, encode
-from gaokao.sync import photos, services
+from gaokao.sync import photos, push
 from gaokao.sync.models import Receipt
-from gaokao.sync.tests.conftest import create_change, sha, update_change
+from gaokao.sync.tests.conftest import sha
 from gaokao.testing.concurrency import run_together
+from gaokao.testing.sync import create_change, update_change
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,7 @@ def test_s3_the_same_create_pushed_by_five_at_once_is_applied_once(
     postgresql_only, device, point, number_range
 ):
     change = create_change(point, 1)
-    results = run_together(5, lambda i: services.apply_changes(device, [change]))
+    results = run_together(5, lambda i: push.apply_changes(device, [change]))
     assert statuses(results) == {"applied": 1, "duplicate": 4}, results
     assert Candidate.objects.count() == 1
     assert Receipt.objects.count() == 1
@@ -40,7 +41,7 @@ def test_s3_the_same_update_pushed_by_five_at_once_is_applied_once(
     candidate = make(point)
     change = update_change(candidate, mobile="13800138000")
     vias = ["sync", "bundle", "sync", "bundle", "sync"]
-    results = run_together(5, lambda i: services.apply_changes(device, [change], via=vias[i]))
+    results = run_together(5, lambda i: push.apply_changes(device, [change], via=vias[i]))
     assert statuses(results) == {"applied": 1, "duplicate": 4}, results
     candidate.refresh_from_db()
     assert candidate.version == 2
@@ -51,7 +52,7 @@ def test_s3_five_creates_of_one_number_at_once_one_wins(
 ):
     people = [create_change(point, 10 + i)["fields"]["id_number"] for i in range(5)]
     changes = [create_change(point, 1, id_number=person) for person in people]
-    results = run_together(5, lambda i: services.apply_changes(device, [changes[i]]))
+    results = run_together(5, lambda i: push.apply_changes(device, [changes[i]]))
     assert statuses(results) == {"applied": 1, "refused": 4}, results
     assert Candidate.objects.count() == 1
 

@@ -10,9 +10,10 @@ from gaokao.candidates.models import Stage
 from gaokao.numbering.models import registration_number
 from gaokao.seasons.models import PhaseKind
 from gaokao.submission import services as submission
-from gaokao.sync import services
-from gaokao.sync.tests.conftest import Api, create_change, make_device
+from gaokao.sync import fields
+from gaokao.sync import pull as sync_pull
 from gaokao.testing.factories import PointFactory, extend, staff_for
+from gaokao.testing.sync import Api, create_change, make_device
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_s3_pull_gives_the_points_candidates_and_nobody_elses(
     assert ids(answer) == {str(c.pk) for c in mine}
     data = answer.json()
     snapshot = next(c for c in data["candidates"] if c["id"] == str(mine[0].pk))
-    expected = {*services.SYNC_FIELDS, *services.PULLED_FIELDS, "id", "version", "stage"}
+    expected = {*fields.SYNC_FIELDS, *fields.PULLED_FIELDS, "id", "version", "stage"}
     expected.add("updated_at")
     assert expected == set(snapshot)
     assert snapshot["birth_date"] == mine[0].birth_date.isoformat()
@@ -91,7 +92,7 @@ def test_s3_recent_changes_are_sent_again_until_they_settle(api, make, point, cl
     first = api.get("/pull").json()
     again = api.get("/pull", cursor=first["cursor"])  # a minute-old change may still be
     assert ids(again) == {str(candidate.pk)}  # committing elsewhere: sent again
-    clock.shift(services.SETTLE + dt.timedelta(seconds=1))
+    clock.shift(sync_pull.SETTLE + dt.timedelta(seconds=1))
     later = api.get("/pull", cursor=again.json()["cursor"])
     assert ids(later) == {str(candidate.pk)}
     clock.shift(dt.timedelta(seconds=5))
@@ -129,7 +130,7 @@ def test_s3_pulling_pages_through_many_candidates(make, point, device):
     made = {str(make(point).pk) for _ in range(7)}
     seen, cursor, pulls = set(), None, 0
     while True:
-        page = services.pull(device, cursor, limit=3)
+        page = sync_pull.pull(device, cursor, limit=3)
         seen |= {c["id"] for c in page["candidates"]}
         cursor, pulls = page["cursor"], pulls + 1
         if not page["more"]:

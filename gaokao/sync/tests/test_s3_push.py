@@ -6,15 +6,17 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import transaction
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate, ReviewState, Stage
 from gaokao.numbering.models import registration_number
 from gaokao.privacy.lookups import by_index
-from gaokao.sync import services
+from gaokao.sync import push
 from gaokao.sync.models import Conflict, Receipt
-from gaokao.sync.tests.conftest import create_change, state, update_change
+from gaokao.sync.tests.conftest import state
 from gaokao.testing.factories import PointFactory, resident_id
+from gaokao.testing.sync import create_change, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +254,7 @@ def test_s3_control_characters_in_free_text_are_dropped(api, make, point):
 def test_s3_malformed_changes_are_refused_one_by_one(make, point, device, change):
     candidate = make(point)
     change = {"id": str(uuid.uuid4()), "candidate": str(candidate.pk)} | change
-    [result] = services.apply_changes(device, [change])
+    [result] = push.apply_changes(device, [change])
     assert result["status"] == "refused"
     candidate.refresh_from_db()
     assert candidate.version == 1
@@ -260,7 +262,7 @@ def test_s3_malformed_changes_are_refused_one_by_one(make, point, device, change
 
 def test_s3_garbage_in_a_bundle_is_refused_item_by_item(device, point, number_range):
     garbage = [None, 5, "x", [], {"id": "not-a-uuid"}, {"id": "\x00" * 100}, {}]
-    results = services.apply_changes(device, [*garbage, create_change(point, 1)], via="bundle")
+    results = push.apply_changes(device, [*garbage, create_change(point, 1)], via="bundle")
     assert [r["status"] for r in results] == ["refused"] * len(garbage) + ["applied"]
     assert all("\x00" not in r["id"] for r in results)
     assert Receipt.objects.count() == 1
@@ -271,7 +273,7 @@ def test_s3_a_change_id_of_another_device_is_not_replayed(
 ):
     change = create_change(point, 1)
     one(api.push(change))
-    [result] = services.apply_changes(other_device, [change])
+    [result] = push.apply_changes(other_device, [change])
     assert result["status"] == "refused" and result["version"] is None
 
 
@@ -281,7 +283,7 @@ def test_s3_creating_needs_the_window_open_but_a_bundle_comes_after_it(
     clock.move_to(dt.datetime(2019, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     late = one(api.push(create_change(point, 1)))
     assert late["status"] == "refused"
-    [on_disc] = services.apply_changes(device, [create_change(point, 2)], via="bundle")
+    [on_disc] = push.apply_changes(device, [create_change(point, 2)], via="bundle")
     assert on_disc["status"] == "applied"  # E5: the county imports it after the deadline
 
 
@@ -340,4 +342,12 @@ def test_s3_a_push_larger_than_a_request_may_be_is_413(api, point, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     answer = api.push(*[create_change(point, n) for n in range(1, 10)])
     assert answer.status_code == 413 and answer.json()["detail"]
+    assert not Receipt.objects.exists()
+
+
+def test_s3_each_change_commits_on_its_own_so_no_caller_may_wrap_a_batch(device, point):
+    # A batch inside a caller's transaction would lose every receipt of it on a rollback,
+    # and the client would send its changes again as new: the push refuses to nest.
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        push.apply_changes(device, [create_change(point, 1)])
     assert not Receipt.objects.exists()

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from gaokao.candidates.models import FamilyMember, IdentitySource, ResumeEntry, ReviewState
 from gaokao.portal.services import saved_rows
-from gaokao.sync import services
+from gaokao.sync import conflicts, push
+from gaokao.sync import pull as sync_pull
 from gaokao.sync.models import Conflict
-from gaokao.sync.tests.conftest import create_change, update_change
+from gaokao.testing.sync import create_change, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ FAMILY = [{"name": "张三", "relation": "父亲", "employer": "长沙某厂", "
 
 def test_s6_a_create_carries_the_rows(device, point, number_range):
     change = create_change(point, 3, resume=RESUME, family=FAMILY)
-    [result] = services.apply_changes(device, [change])
+    [result] = push.apply_changes(device, [change])
     assert result["status"] == "applied", result["message"]
     candidate = ResumeEntry.objects.get(order=1).candidate
     assert saved_rows(candidate) == (RESUME, FAMILY)
@@ -34,12 +35,12 @@ def test_s6_a_create_carries_the_rows(device, point, number_range):
 def test_s6_an_update_replaces_the_rows_and_pull_sends_them(device, make, point):
     candidate = make(point)
     ResumeEntry.objects.create(candidate=candidate, start="2010-09", school_or_employer="旧学校")
-    [result] = services.apply_changes(device, [update_change(candidate, resume=RESUME)])
+    [result] = push.apply_changes(device, [update_change(candidate, resume=RESUME)])
     assert result["status"] == "applied", result["message"]
     assert saved_rows(candidate)[0] == RESUME
     candidate.refresh_from_db()
     assert candidate.data_saved_at is not None and candidate.version == 2
-    [snapshot] = services.pull(device)["candidates"]
+    [snapshot] = sync_pull.pull(device)["candidates"]
     assert (snapshot["resume"], snapshot["family"]) == (RESUME, [])
 
 
@@ -53,7 +54,7 @@ def test_s6_rows_are_checked_as_the_portal_checks_them(device, make, point):
         update_change(candidate, family=not_rows),
         update_change(candidate, resume=unknown_column),
     ]
-    results = services.apply_changes(device, changes)
+    results = push.apply_changes(device, changes)
     assert [r["status"] for r in results] == ["refused"] * 3
     assert "2016-09" in results[0]["message"]  # the portal's message: months as YYYY-MM
     assert "resume" in results[2]["message"]
@@ -69,12 +70,12 @@ def test_s6_stale_rows_become_a_conflict_and_the_point_can_keep_them(
     candidate.version = 2
     candidate.save()
     FamilyMember.objects.create(candidate=candidate, name="李四", relation="母亲")
-    [result] = services.apply_changes(device, [update_change(candidate, 1, family=FAMILY)])
+    [result] = push.apply_changes(device, [update_change(candidate, 1, family=FAMILY)])
     assert result["status"] == "conflict"
     conflict = Conflict.objects.get()
     assert conflict.server_values["family"][0]["name"] == "李四"
     assert saved_rows(candidate)[1][0]["name"] == "李四"  # nothing overwritten
-    services.resolve(conflict, "point", by=point_user)
+    conflicts.resolve(conflict, "point", by=point_user)
     assert saved_rows(candidate)[1] == FAMILY
 
 
@@ -82,7 +83,7 @@ def test_o3_the_card_read_at_the_point_reaches_the_server(device, make, point):
     candidate = make(point, identity_source=IdentitySource.MANUAL, identity_verified_at=None)
     read_at = timezone.localtime() - dt.timedelta(hours=2)
     change = update_change(candidate, identity_verified_at=read_at.isoformat())
-    [result] = services.apply_changes(device, [change])
+    [result] = push.apply_changes(device, [change])
     assert result["status"] == "applied", result["message"]
     candidate.refresh_from_db()
     assert candidate.identity_verified_at == read_at
@@ -96,9 +97,7 @@ def test_o3_the_card_read_at_the_point_reaches_the_server(device, make, point):
 def test_o3_a_verification_is_not_taken_back_or_invented(device, make, point, value):
     verified = timezone.now() - dt.timedelta(days=1)
     candidate = make(point, identity_verified_at=verified)
-    [result] = services.apply_changes(
-        device, [update_change(candidate, identity_verified_at=value)]
-    )
+    [result] = push.apply_changes(device, [update_change(candidate, identity_verified_at=value)])
     assert result["status"] == "refused"
     candidate.refresh_from_db()
     assert candidate.identity_verified_at == verified and candidate.version == 1
@@ -106,9 +105,9 @@ def test_o3_a_verification_is_not_taken_back_or_invented(device, make, point, va
 
 def test_r4_the_offices_review_reaches_the_point_client_and_cannot_be_pushed(device, make, point):
     candidate = make(point, review_state=ReviewState.REJECTED, review_reason="证明材料不全")
-    [snapshot] = services.pull(device)["candidates"]
+    [snapshot] = sync_pull.pull(device)["candidates"]
     assert (snapshot["review_state"], snapshot["review_reason"]) == ("rejected", "证明材料不全")
-    [result] = services.apply_changes(
+    [result] = push.apply_changes(
         device, [update_change(candidate, review_state=ReviewState.APPROVED)]
     )
     assert result["status"] == "refused"

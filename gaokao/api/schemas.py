@@ -1,0 +1,226 @@
+"""The sync API's request and answer schemas (R4): the OpenAPI document the point client
+is built against. The field lists come from the sync contract (gaokao.sync.fields)."""
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import StrictInt, create_model
+
+from gaokao.candidates.own_data import DATA_FIELDS
+from gaokao.sync.fields import SYNC_FIELDS, UPDATE_FIELDS
+
+MAX_CHANGES = 500
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class InvalidOut(Schema):
+    detail: str
+    errors: list[dict[str, Any]]
+
+
+class OffsetOut(Schema):
+    detail: str
+    received: int = Field(description="Bytes the server has: send the next piece from here.")
+
+
+class EnrolIn(Schema):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=256)
+    totp: str = Field(max_length=16, description="The authenticator app's current code.")
+    device_name: str = Field(max_length=60, description="Where the PC is, e.g. 教务处电脑1.")
+    public_key: str = Field(
+        max_length=64, description="The device's Ed25519 public key: 32 bytes in Base64."
+    )
+
+
+class PointOut(Schema):
+    code: str
+    name: str
+    county: str = Field(description="The county's six-digit code (GB/T 2260).")
+    county_name: str
+    registration_code: str = Field(description="The first 4 digits of registration numbers.")
+
+
+class EnrolOut(Schema):
+    device: uuid.UUID
+    token: str = Field(description="Send as `Authorization: Device <token>`; shown once.")
+    point: PointOut
+
+
+class PhaseOut(Schema):
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime = Field(description="For the point's county, extensions included.")
+
+
+class SeasonOut(Schema):
+    id: int
+    name: str
+    year: int
+    phases: list[PhaseOut]
+
+
+class RangeOut(Schema):
+    id: int
+    track: str
+    first: int
+    last: int
+    first_number: str
+    last_number: str
+    next_serial: int
+    used: list[str] = Field(description="Registration numbers of the range already taken.")
+
+
+class CodeOut(Schema):
+    table: str
+    code: str
+    name: str
+    attrs: dict[str, Any]
+    is_active: bool
+
+
+class ConfigOut(Schema):
+    point: PointOut
+    season: SeasonOut | None
+    ranges: list[RangeOut]
+    codes: list[CodeOut]
+
+
+# A snapshot holds every field sync carries (fields.SYNC_FIELDS) and the record's state.
+CandidateOut = create_model(
+    "CandidateOut",
+    __base__=Schema,
+    id=(uuid.UUID, ...),
+    version=(int, ...),
+    stage=(str, ...),
+    updated_at=(dt.datetime, ...),
+    document_type=(str, ...),
+    name=(str, ...),
+    sex=(str, ...),
+    ethnicity=(str, ...),
+    birth_date=(dt.date, ...),
+    id_number=(str, ...),
+    identity_source=(str, ...),
+    eligibility_path=(str, ...),
+    subject_track=(str, ...),
+    registration_number=(str | None, ...),
+    documents_received=(bool, ...),
+    fee_fen=(int | None, ...),
+    fee_receipt=(str, ...),
+    eligibility=(str, ...),
+    eligibility_note=(str, ...),
+    keyed_from_paper=(bool, ...),
+    **{name: (str, ...) for name in DATA_FIELDS},
+    resume=(list[dict[str, str]], ...),
+    family=(list[dict[str, str]], ...),
+    identity_verified_at=(dt.datetime | None, ...),
+    review_state=(str, ...),
+    review_reason=(str, ...),
+)
+
+
+class PullOut(Schema):
+    cursor: str = Field(description="Opaque: send it with the next pull.")
+    more: bool = Field(description="True: pull again at once with the new cursor.")
+    config: ConfigOut
+    candidates: list[CandidateOut]  # type: ignore[valid-type]
+
+
+class ChangeIn(Schema):
+    id: uuid.UUID = Field(description="Made by the client; the same id is applied once.")
+    kind: Literal["create", "update"]
+    candidate: uuid.UUID
+    base_version: StrictInt | None = Field(
+        None, description="The candidate's version the change was made on (updates)."
+    )
+    fields: dict[str, Any] = Field(
+        max_length=len(SYNC_FIELDS),
+        description=(
+            "Field → value. On create: "
+            + ", ".join(SYNC_FIELDS)
+            + ". On update: "
+            + ", ".join(UPDATE_FIELDS)
+            + ". birth_date is YYYY-MM-DD, fee_fen whole fen, identity_verified_at a date"
+            " and time with its offset; resume and family are lists of rows that replace"
+            " the saved ones."
+        ),
+    )
+
+
+class PushIn(Schema):
+    changes: list[ChangeIn] = Field(max_length=MAX_CHANGES)
+
+
+class ResultOut(Schema):
+    id: str
+    status: Literal["applied", "duplicate", "conflict", "refused"]
+    version: int | None = Field(description="The candidate's version after the change.")
+    message: str
+    conflict: int | None = Field(description="The conflict waiting for a person, if any.")
+    original_status: str | None = Field(
+        description="For a duplicate: what became of the change when it first arrived."
+    )
+
+
+class PushOut(Schema):
+    results: list[ResultOut]
+
+
+class PhotoStartIn(Schema):
+    candidate: uuid.UUID
+    size: StrictInt = Field(gt=0, description="The file's size in bytes.")
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    source: Literal["camera", "upload", "network"] = Field(
+        "camera", description="Where the photo came from (network: sent by the candidate)."
+    )
+    note: str = Field("", max_length=200, description="Required for a network photo.")
+
+
+class PhotoStateOut(Schema):
+    received: int
+    complete: bool
+
+
+class ConflictOut(Schema):
+    id: int
+    change: uuid.UUID
+    candidate: uuid.UUID
+    registration_number: str | None
+    name: str
+    base_version: int
+    server_version: int = Field(description="The record's version when the change arrived.")
+    current_version: int
+    created_at: dt.datetime
+    point_values: dict[str, Any]
+    server_values: dict[str, Any] = Field(description="The record's values of those fields now.")
+
+
+class ResolveIn(Schema):
+    choice: Literal["point", "server", "fields"]
+    fields: list[str] = Field(
+        default_factory=list,
+        max_length=len(UPDATE_FIELDS),
+        description='With "fields": the fields whose point values to apply.',
+    )
+    version: StrictInt | None = Field(
+        None, description="The record's version the decision was made on (refused if stale)."
+    )
+
+
+class ResolvedOut(Schema):
+    id: int
+    resolution: str
+    chosen: dict[str, Any]
+    version: int
+
+
+class ConflictsOut(Schema):
+    conflicts: list[ConflictOut]
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: InvalidOut}

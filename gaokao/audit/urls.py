@@ -1,6 +1,0 @@
-from django.urls import path
-
-from gaokao.audit import views
-
-app_name = "audit"
-urlpatterns = [path("", views.events, name="events")]

@@ -1,0 +1,106 @@
+"""A point's work applied to the central record (E4, E5, R4): a candidate the point client
+took in, with the id and registration number the client gave it, and the values a point's
+change sets. The sync protocol (gaokao.sync) reads what the client sent, checks its form
+and decides when to apply it; the rules of the candidate are here, beside intake's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaokao.candidates import changes
+from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.models import REVIEWING_LEVEL, Candidate, IdentitySource, ReviewState
+from gaokao.candidates.own_data import DATA_FIELDS
+from gaokao.candidates.rows import ROW_MODELS, replace_rows
+from gaokao.candidates.services import refuse_duplicate
+from gaokao.numbering.services import RangeRefused, claim_number
+from gaokao.regions.models import RegistrationPoint
+from gaokao.seasons.models import Season
+
+# The point's checks (S5): setting any of them records who checked and when.
+POINT_CHECK_FIELDS = ("documents_received", "fee_fen", "fee_receipt", "eligibility")
+# The time the point read the candidate's ID card (O3, S7).
+VERIFIED = "identity_verified_at"
+
+
+def create_from_point(
+    *,
+    candidate_id: uuid.UUID,
+    season: Season,
+    point: RegistrationPoint,
+    identity: dict[str, Any],
+    values: dict[str, Any],
+    by: Any,
+) -> Candidate:
+    """Save a candidate the point took in, under the id and the registration number the
+    point client gave it (S2, S3): one registration per person and season, the number
+    from the point's own ranges and not yet used. `identity` is checked already
+    (validate_identity), `values` are checked point and data values. Runs inside the
+    caller's transaction; IntakeRefused says why not."""
+    refuse_duplicate(season, identity["id_number"], point, by, None)
+    track, number = identity["subject_track"], identity["registration_number"]
+    try:
+        number_range = claim_number(season, point, track, number)
+    except RangeRefused as e:
+        raise IntakeRefused(e.messages[0], code=e.code) from e
+    if Candidate.objects.filter(season=season, registration_number=number).exists():
+        raise IntakeRefused(
+            _("The registration number %(number)s is used already.") % {"number": number},
+            code="number_used",
+        )
+    path = identity["eligibility_path"]
+    candidate = Candidate(
+        id=candidate_id,
+        season=season,
+        point=point,
+        number_range=number_range,
+        created_by=by,
+        review_state=ReviewState.PENDING if path in REVIEWING_LEVEL else ReviewState.NOT_REQUIRED,
+        identity_verified_at=(
+            timezone.now() if identity["identity_source"] == IdentitySource.READER else None
+        ),
+        **identity,
+    )
+    # The card's reading time follows from the identity's source on create.
+    values = {name: value for name, value in values.items() if name != VERIFIED}
+    _set_values(candidate, values, by)
+    candidate.save(force_insert=True)
+    _write_rows(candidate, values)
+    changes.candidate_changed(candidate.pk)
+    return candidate
+
+
+def update_from_point(candidate: Candidate, values: dict[str, Any], by: Any) -> Candidate:
+    """Apply a point's checked values to the locked candidate, its version moving on; the
+    candidate as saved is returned (read back)."""
+    _set_values(candidate, values, by)
+    candidate.version = F("version") + 1
+    candidate.save()
+    _write_rows(candidate, values)
+    changes.candidate_changed(candidate.pk)
+    candidate.refresh_from_db()
+    return candidate
+
+
+def _set_values(candidate: Candidate, values: dict[str, Any], by: Any) -> None:
+    """Set the values on the unsaved row; the rows are written once the candidate is
+    saved."""
+    for name, value in values.items():
+        if name not in ROW_MODELS:
+            setattr(candidate, name, value)
+    now = timezone.now()
+    if set(POINT_CHECK_FIELDS) & values.keys():
+        candidate.point_checked_by, candidate.point_checked_at = by, now
+    if {*DATA_FIELDS, *ROW_MODELS} & values.keys():
+        candidate.data_saved_at = now
+    if VERIFIED in values:
+        candidate.identity_source = IdentitySource.READER
+
+
+def _write_rows(candidate: Candidate, values: dict[str, Any]) -> None:
+    replace_rows(candidate.pk, **{name: values[name] for name in ROW_MODELS if name in values})

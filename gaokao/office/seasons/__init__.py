@@ -1,0 +1,1 @@
+"""Deadline extensions (延期): pages of the office web."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from gaokao.office.seasons import views
+
+app_name = "seasons"
+urlpatterns = [
+    path("", views.extensions, name="extensions"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]

@@ -1,0 +1,87 @@
+"""The province's extensions page (延期, E3, E6, E7): the current season's phases with their
+own close, the extensions granted, a form to grant more, and withdrawal behind a
+confirmation. Thin: the rules are in gaokao.seasons.services."""
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
+
+from gaokao.accounts.models import Role
+from gaokao.office.seasons.forms import ExtensionForm
+from gaokao.seasons import NoCurrentSeason, current, services
+from gaokao.seasons.models import Extension
+from gaokao.web.access import roles_required
+
+province_only = roles_required(Role.PROVINCE)
+
+
+@province_only
+@require_http_methods(["GET", "POST"])
+def extensions(request):
+    try:
+        season = current()
+    except NoCurrentSeason:  # the page says so itself, with the province's own links
+        season = None
+    if season is None or season.province_id != request.user.region_id:
+        return render(request, "seasons/extensions.html", {"season": None})
+    form = ExtensionForm(request.POST or None, season=season)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            granted = services.grant_extension(
+                data["phase"],
+                data["region_objects"],
+                data["ends_at"],
+                data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except services.ExtensionRefused as e:
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Extension granted to %(n)d region.",
+                    "Extension granted to %(n)d regions.",
+                    len(granted),
+                )
+                % {"n": len(granted)},
+            )
+            return redirect("seasons:extensions")
+    granted = list(services.extensions_of(season))
+    events = services.granted_by(granted)
+    for extension in granted:
+        extension.granted_event = events.get(extension.pk)
+    context = {
+        "season": season,
+        "phases": season.phases.annotate(n_extensions=Count("extensions")),
+        "extensions": granted,
+        "form": form,
+    }
+    return render(request, "seasons/extensions.html", context)
+
+
+@province_only
+@require_http_methods(["GET", "POST"])
+def withdraw(request, pk: int):
+    """GET asks for confirmation; only the POST withdraws."""
+    extension = (
+        Extension.objects.select_related("phase__season", "region")
+        .filter(pk=pk, phase__season__province=request.user.region_id)
+        .first()
+    )
+    if extension is None:
+        raise Http404
+    if request.method == "POST":
+        if services.withdraw_extension(extension, by=request.user, request=request):
+            messages.success(
+                request,
+                _("The extension for %(region)s is withdrawn.") % {"region": extension.region},
+            )
+        return redirect("seasons:extensions")
+    return render(request, "seasons/withdraw.html", {"extension": extension})

@@ -1,0 +1,1 @@
+"""The submission upward (上报): pages of the office web."""

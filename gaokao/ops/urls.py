@@ -1,7 +1,0 @@
-from django.urls import path
-
-from gaokao.ops import views
-
-app_name = "ops"
-
-urlpatterns = [path("", views.status, name="status")]

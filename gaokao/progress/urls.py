@@ -1,9 +1,0 @@
-from django.urls import path
-
-from gaokao.progress import views
-
-app_name = "progress"
-urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("candidates/", views.drill_down, name="list"),
-]

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from gaokao.seasons import views
-
-app_name = "seasons"
-urlpatterns = [
-    path("", views.extensions, name="extensions"),
-    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-]

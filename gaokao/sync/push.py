@@ -1,0 +1,275 @@
+"""Applying a point client's changes (R4, S3, E5): the push, and a disc bundle's import.
+
+Each change carries an id the client made, its idempotency key: the server keeps a Receipt
+per id, so a change sent twice, or sent by sync and again on a disc (gaokao.bundles), is
+applied once. An update names the version it edited; a stale one is never merged but kept
+as a Conflict for a person to decide (the ODK rule). The rules of the candidate are the
+office web's: the point's own candidates only, `check_editable` (a submitted record is
+locked), registration numbers from the point's own ranges, one registration per person
+and season, codes from the code tables (gaokao.candidates.point_changes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from gaokao.accounts.models import Role
+from gaokao.audit.models import Action
+from gaokao.audit.services import record
+from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.models import Candidate
+from gaokao.candidates.point_changes import VERIFIED, create_from_point, update_from_point
+from gaokao.candidates.stage import check_editable
+from gaokao.sync.errors import SyncRefused, Unauthorised, message_of, not_this_point, shown
+from gaokao.sync.fields import (
+    KINDS,
+    SYNC_FIELDS,
+    VIAS,
+    current_season,
+    is_int,
+    parse_uuid,
+    to_json,
+    values_now,
+)
+from gaokao.sync.models import Conflict, Device, Receipt
+from gaokao.sync.validation import (
+    PushMemo,
+    clean_data_fields,
+    clean_identity,
+    clean_point_fields,
+    clean_update,
+)
+
+
+@dataclass
+class Outcome:
+    status: str
+    candidate: Candidate | None = None
+    version: int | None = None
+    message: str = ""
+    conflict: Conflict | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _result(change_id: str, status: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": change_id,
+        "status": status,
+        "version": kw.get("version"),
+        "message": kw.get("message", ""),
+        "conflict": kw.get("conflict"),
+        "original_status": kw.get("original_status"),
+    }
+
+
+def apply_changes(device: Device, changes: Any, *, via: str = "sync") -> list[dict[str, Any]]:
+    """Apply a device's changes in order, each in its own transaction, and say what became
+    of each: applied, duplicate (its id was received before: nothing is applied, the
+    original answer is repeated), conflict or refused. `via` is "sync" or "bundle"."""
+    if via not in VIAS:
+        raise ValueError(via)
+    if device.revoked_at is not None:
+        raise Unauthorised(_("This point client was revoked."), code="revoked")
+    if not isinstance(changes, list):
+        raise SyncRefused(_("Send the changes as a list."), code="changes")
+    memo = PushMemo(current_season())
+    return [_apply_one(device, change, via, memo) for change in changes]
+
+
+def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[str, Any]:
+    raw_id = change.get("id") if isinstance(change, dict) else None
+    change_id = parse_uuid(raw_id)
+    if change_id is None:
+        return _result(
+            shown(raw_id, 40) if raw_id is not None else "",
+            Receipt.Status.REFUSED,
+            message=_("The change has no valid id (a UUID)."),
+        )
+    kind = change.get("kind")
+    candidate_id = parse_uuid(change.get("candidate"))
+    # Durable: each change commits on its own, receipt and all, so a caller that wraps a
+    # batch in a transaction (and would lose every receipt of it on a rollback) fails.
+    with transaction.atomic(durable=True):
+        try:
+            with transaction.atomic():
+                receipt = Receipt.objects.create(
+                    id=change_id,
+                    device=device,
+                    candidate_id=candidate_id,
+                    kind=kind if kind in KINDS else "",
+                    via=via,
+                    status=Receipt.Status.REFUSED,  # until decided, in this transaction
+                )
+        except IntegrityError:
+            # Received before (or this moment by another request, which has committed).
+            return _duplicate(device, change_id)
+        outcome = _outcome(device, receipt, change, kind, candidate_id, memo, via)
+        receipt.status, receipt.version = outcome.status, outcome.version
+        receipt.message = outcome.message[:300]
+        receipt.save(update_fields=["status", "version", "message"])
+        action = {
+            Receipt.Status.APPLIED: Action.SYNC_APPLIED,
+            Receipt.Status.CONFLICT: Action.SYNC_CONFLICT,
+            Receipt.Status.REFUSED: Action.SYNC_REFUSED,
+        }[outcome.status]
+        record(
+            action,
+            actor=device.enrolled_by,
+            unit=device.point,
+            target=outcome.candidate,
+            device=str(device.pk),
+            change=str(change_id),
+            via=via,
+            kind=receipt.kind,
+            candidate=str(candidate_id) if candidate_id else "",
+            message=receipt.message,
+            **outcome.detail,
+        )
+    return _result(
+        str(change_id),
+        outcome.status,
+        version=outcome.version,
+        message=receipt.message,
+        conflict=outcome.conflict.pk if outcome.conflict else None,
+    )
+
+
+def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
+    receipt = Receipt.objects.filter(pk=change_id).first()
+    if receipt is None or receipt.device_id != device.pk:
+        return _result(
+            str(change_id),
+            Receipt.Status.REFUSED,
+            message=_("This change id is used already; make a new one."),
+        )
+    conflict = Conflict.objects.filter(receipt=receipt).values_list("pk", flat=True).first()
+    return _result(
+        str(change_id),
+        "duplicate",
+        version=receipt.version,
+        message=receipt.message,
+        conflict=conflict,
+        original_status=receipt.status,
+    )
+
+
+def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> Outcome:
+    try:
+        with transaction.atomic():
+            if kind == "create":
+                return _create(device, change, candidate_id, memo, via)
+            if kind == "update":
+                return _update(device, receipt, change, candidate_id, memo.season)
+            raise SyncRefused(_("A change is a create or an update."), code="kind")
+    except IntakeRefused as e:
+        message = message_of(e)
+    except IntegrityError:
+        message = _(
+            "The registration number or the person was registered by another change a moment"
+            " ago. Nothing was changed."
+        )
+    own = None
+    if candidate_id is not None:
+        own = Candidate.objects.filter(pk=candidate_id, point=device.point).first()
+    return Outcome(Receipt.Status.REFUSED, candidate=own, message=message)
+
+
+def _create(device, change, candidate_id, memo, via) -> Outcome:
+    point, season = device.point, memo.season
+    if season is None:
+        raise SyncRefused(_("No registration season is current."), code="no_season")
+    if candidate_id is None:
+        raise SyncRefused(_("The change names no valid candidate id (a UUID)."), code="id")
+    existing = Candidate.objects.filter(pk=candidate_id).values_list("point_id", flat=True).first()
+    if existing is not None:
+        if existing != point.pk:
+            raise not_this_point()
+        raise SyncRefused(
+            _("This candidate exists already: send its changes as updates."), code="exists"
+        )
+    fields = change.get("fields")
+    if not isinstance(fields, dict):
+        raise SyncRefused(_("The change carries no fields."), code="no_fields")
+    for name in fields:
+        if name not in SYNC_FIELDS:
+            raise SyncRefused(
+                _("%(field)s cannot be sent by sync.") % {"field": shown(name)},
+                code="unknown_field",
+            )
+    identity = clean_identity(fields, memo)
+    if via == "sync":
+        # Like intake at the point, while the window is open; after the deadline the
+        # point's data comes on a disc and its county imports it (E5).
+        memo.check_window(point, identity["subject_track"])
+    values = clean_point_fields(fields, None) | clean_data_fields(fields, None)
+    candidate = create_from_point(
+        candidate_id=candidate_id,
+        season=season,
+        point=point,
+        identity=identity,
+        values=values,
+        by=device.enrolled_by,
+    )
+    return Outcome(
+        Receipt.Status.APPLIED,
+        candidate=candidate,
+        version=candidate.version,
+        detail={
+            "fields": sorted(name for name in values if name != VERIFIED),
+            "registration_number": identity["registration_number"],
+        },
+    )
+
+
+def _update(device, receipt, change, candidate_id, season) -> Outcome:
+    if candidate_id is None or season is None:
+        raise not_this_point()
+    candidate = (
+        Candidate.objects.select_for_update()
+        .filter(pk=candidate_id, point=device.point, season=season)
+        .first()
+    )
+    if candidate is None:
+        raise not_this_point()
+    check_editable(candidate, Role.POINT)
+    values = clean_update(change.get("fields"), candidate)
+    base_version = change.get("base_version")
+    if not is_int(base_version) or base_version < 1:
+        raise SyncRefused(
+            _("An update names the version it was based on (base_version)."), code="base"
+        )
+    if base_version != candidate.version:
+        conflict = Conflict.objects.create(
+            receipt=receipt,
+            candidate=candidate,
+            base_version=base_version,
+            server_version=candidate.version,
+            point_values={k: to_json(v) for k, v in values.items()},
+            server_values=values_now(candidate, values),
+        )
+        return Outcome(
+            Receipt.Status.CONFLICT,
+            candidate=candidate,
+            version=candidate.version,
+            conflict=conflict,
+            message=_(
+                "The record changed on the server after version %(base)d (it is now at"
+                " %(version)d). Nothing was overwritten: a person keeps the point's values,"
+                " the server's, or chooses field by field."
+            )
+            % {"base": base_version, "version": candidate.version},
+            detail={"fields": sorted(values), "conflict": conflict.pk},
+        )
+    before = values_now(candidate, values)
+    candidate = update_from_point(candidate, values, device.enrolled_by)
+    return Outcome(
+        Receipt.Status.APPLIED,
+        candidate=candidate,
+        version=candidate.version,
+        detail={"before": before, "after": {k: to_json(v) for k, v in values.items()}},
+    )
