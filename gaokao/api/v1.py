@@ -37,12 +37,12 @@ from gaokao.api.schemas import (
     ResolveIn,
 )
 from gaokao.bundles.format import server_public_key_b64
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.sync import conflicts as sync_conflicts
 from gaokao.sync import enrolment, photos
 from gaokao.sync import pull as sync_pull
 from gaokao.sync import push as sync_push
-from gaokao.sync.errors import NotFound, OffsetMismatch, message_of
+from gaokao.sync.errors import NotFound, OffsetMismatch, SyncRefused, message_of
 from gaokao.sync.models import Conflict, Device
 
 OCTETS = "application/octet-stream"
@@ -80,8 +80,9 @@ api = SyncApi(
 STATE_CODES = ("locked", "stale", "resolved", "revoked")
 
 
-@api.exception_handler(IntakeRefused)
-def refused(request, exc: IntakeRefused):
+@api.exception_handler(SyncRefused)
+@api.exception_handler(CandidateRefused)
+def refused(request, exc: SyncRefused | CandidateRefused):
     status = getattr(exc, "status", 400)
     if status == 400 and getattr(exc, "code", None) in STATE_CODES:
         status = 409  # the request is fine; the record's state stops it

@@ -3,7 +3,7 @@
 A county user uploads the bundle a point brought on a disc. `check` verifies it (format,
 signature, device, jurisdiction) and reports what it holds without changing anything;
 the file is held server-side (`hold`) until the same user confirms, and `apply` hands the
-changes to the same service sync uses (`gaokao.sync.services.apply_changes`, via="bundle")
+changes to the same service sync uses (`gaokao.sync.push.apply_changes`, via="bundle")
 and the photos to the same resumable upload. Every change carries the id the point client
 gave it and the server keeps a receipt per id, so a bundle imported twice, or imported
 after its changes arrived by sync, changes nothing the second time.
@@ -45,9 +45,10 @@ from gaokao.bundles.format import (
 from gaokao.candidates.models import Candidate
 from gaokao.regions.models import RegistrationPoint
 from gaokao.sync import photos as sync_photos
-from gaokao.sync import services as sync
+from gaokao.sync.errors import shown
 from gaokao.sync.keys import parse_public_key
 from gaokao.sync.models import Device, PhotoUpload, Receipt
+from gaokao.sync.push import apply_changes
 
 MAX_BYTES = 200 * 1024 * 1024  # a point's photos and changes; a CD holds 700 MB
 KEEP = dt.timedelta(days=1)  # a checked file waits this long for its confirmation
@@ -243,7 +244,7 @@ def apply(data: bytes, user: Any, *, request=None) -> ImportResult:
     Each change is its own transaction (in apply_changes), so a refused one stops nothing."""
     bundle, device, digest = _verified(data, user, request)
     summary = _summary(bundle, device, digest, len(data))
-    results = sync.apply_changes(device, bundle.changes, via="bundle")
+    results = apply_changes(device, bundle.changes, via="bundle")
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(Counter(r["status"] for r in results))
     labels = _labels(bundle, user)
@@ -292,8 +293,8 @@ def _labels(bundle: Bundle, user: Any) -> dict[str, tuple[str, str]]:
         if change.get("kind") == "create" and isinstance(fields, dict):
             number, name = fields.get("registration_number"), fields.get("name")
             labels[_text(change.get("candidate"))] = (
-                sync.shown(number, 8) if isinstance(number, str) else "",
-                sync.shown(name, 50) if isinstance(name, str) else "",
+                shown(number, 8) if isinstance(number, str) else "",
+                shown(name, 50) if isinstance(name, str) else "",
             )
     candidates = {_text(c.get("candidate")) for c in bundle.changes}
     ids = _uuids(candidates | {p.candidate for p in bundle.photos})

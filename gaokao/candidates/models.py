@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
+from gaokao.regions.jurisdiction import scoped_manager
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 

@@ -23,6 +23,7 @@ from gaokao.accounts import throttle
 from gaokao.accounts.services import generate_password
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates import changes
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import (
     REVIEWING_LEVEL,
@@ -31,6 +32,7 @@ from gaokao.candidates.models import (
     IdentitySource,
     ReviewState,
 )
+from gaokao.candidates.stage import check_editable
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
@@ -39,7 +41,6 @@ from gaokao.privacy.lookups import by_index
 from gaokao.privacy.masking import mask_id
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import PhaseKind, Season
-from gaokao.submission.rules import check_editable
 
 RESIDENT_ID = "1"
 
@@ -109,7 +110,7 @@ def where_registered(candidate: Candidate) -> str:
     )
 
 
-def _refuse_duplicate(
+def refuse_duplicate(
     season: Season, id_number: str, point: RegistrationPoint, by: Any, request
 ) -> None:
     existing = (
@@ -267,7 +268,7 @@ def take_in_manually(
 def _take_in(season, point, track_code, identity, *, by, request, **fields) -> Candidate:
     check_window(season, point, track_code)
     number = validate_identity(identity)
-    _refuse_duplicate(season, number, point, by, request)
+    refuse_duplicate(season, number, point, by, request)
     with transaction.atomic():
         candidate = _create(season, point, track_code, identity, number, created_by=by, **fields)
         record(
@@ -279,6 +280,7 @@ def _take_in(season, point, track_code, identity, *, by, request, **fields) -> C
             source=fields["identity_source"],
             path=candidate.eligibility_path,
         )
+        changes.candidate_changed(candidate.pk)
     return candidate
 
 
@@ -359,6 +361,7 @@ def verify_with_card(candidate: Candidate, card: CardData, *, by: Any, request=N
     record(
         Action.IDENTITY_VERIFIED, request=request, actor=by, unit=candidate.point, target=candidate
     )
+    changes.candidate_changed(candidate.pk)
     candidate.refresh_from_db()
     return candidate
 
@@ -418,10 +421,7 @@ def record_point_checks(
     if fee_fen is not None and fee_fen < 0:
         raise IntakeRefused(_("The fee cannot be negative."))
     fee_receipt, note = clean_text(fee_receipt), clean_text(note)
-    if fee_fen is not None and not fee_receipt:
-        raise IntakeRefused(_("Enter the receipt number of the fee."), code="receipt")
-    if eligibility == EligibilityResult.INELIGIBLE and not note:
-        raise IntakeRefused(_("Say why the candidate is not eligible."), code="note")
+    check_point_checks(fee_fen, fee_receipt, eligibility, note)
     before = {
         "documents_received": candidate.documents_received,
         "fee_fen": candidate.fee_fen,
@@ -444,8 +444,27 @@ def record_point_checks(
         before=before,
         after=after,
     )
+    changes.candidate_changed(candidate.pk)
     candidate.refresh_from_db()
     return candidate
+
+
+def check_point_checks(
+    fee_fen: int | None,
+    fee_receipt: str,
+    eligibility: str,
+    note: str,
+    *,
+    fee_changed: bool = True,
+    eligibility_changed: bool = True,
+) -> None:
+    """S5's rules between the point's checks: a fee paid has its receipt, an ineligible
+    candidate a reason. A change that leaves the fee or the eligibility alone (a sync
+    update of other fields) is not held to them."""
+    if fee_changed and fee_fen is not None and not fee_receipt:
+        raise IntakeRefused(_("Enter the receipt number of the fee."), code="receipt")
+    if eligibility_changed and eligibility == EligibilityResult.INELIGIBLE and not note:
+        raise IntakeRefused(_("Say why the candidate is not eligible."), code="note")
 
 
 # ── login cards (S4) ───────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@ it, and nobody below. The one rule every service that changes a candidate calls.
 
 from django.utils.translation import gettext as _
 
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import Locked
 from gaokao.candidates.models import Candidate, Stage
 
 # The staff role that holds a record at each stage; nobody holds an accepted one.
@@ -14,10 +14,6 @@ HOLDER = {
     Stage.PROVINCE: "province",
     Stage.ACCEPTED: None,
 }
-
-
-class Locked(IntakeRefused):
-    """The record has been submitted beyond the user's level."""
 
 
 def holder(candidate: Candidate) -> str | None:

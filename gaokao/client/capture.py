@@ -1,9 +1,11 @@
-"""Capturing local work on the point client (E4, E5): every save of a candidate or a new
-photo becomes an outbox entry, in the same transaction as the save, so that nothing saved
+"""Capturing local work on the point client (E4, E5): every change of a candidate or a new
+photo becomes an outbox entry, in the same transaction as the change, so that nothing saved
 locally can miss the outbox and nothing rolled back can reach it.
 
-Connected by ClientConfig.ready in client mode only. Writes that come *from* the server
-(a pull) run inside `from_server()` and queue nothing.
+The services that change candidates say so explicitly (gaokao.candidates.changes), bulk
+updates included; `connect` (called by ClientConfig.ready in client mode only) makes the
+outbox their listener. Writes that come *from* the server (a pull) run inside
+`from_server()` and queue nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
 
+from gaokao.candidates import changes
 from gaokao.candidates.models import Candidate
 from gaokao.client.fields import values_of
 from gaokao.client.models import Known, Outbox
@@ -110,27 +112,19 @@ def photo_added(photo: Any) -> Outbox | None:
     return entry
 
 
-def _on_candidate_saved(sender, instance, raw=False, **kwargs) -> None:
-    if raw:  # fixtures
-        return
-    candidate_changed(instance.pk)
+def candidates_changed(candidate_ids: Any) -> list[Outbox]:
+    """Queue (or update) the pending change of each candidate: the batch form, for a bulk
+    update."""
+    entries = (candidate_changed(pk) for pk in candidate_ids)
+    return [entry for entry in entries if entry is not None]
 
 
-def _on_photo_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
-    if raw or not created:
-        return
-    photo_added(instance)
+LISTENER = "gaokao.client.outbox"
 
 
 def connect() -> None:
-    from gaokao.photos.models import CandidatePhoto
-
-    post_save.connect(_on_candidate_saved, sender=Candidate, dispatch_uid="client-candidate")
-    post_save.connect(_on_photo_saved, sender=CandidatePhoto, dispatch_uid="client-photo")
+    changes.listen(LISTENER, candidates=candidates_changed, photo=photo_added)
 
 
 def disconnect() -> None:
-    from gaokao.photos.models import CandidatePhoto
-
-    post_save.disconnect(sender=Candidate, dispatch_uid="client-candidate")
-    post_save.disconnect(sender=CandidatePhoto, dispatch_uid="client-photo")
+    changes.stop_listening(LISTENER)

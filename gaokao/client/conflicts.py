@@ -1,7 +1,7 @@
 """Resolving a sync conflict on the point client (R4, E5): the point's change in conflict
 stays in the outbox; a person at the point looks at the server's values now, through the
 sync API, and keeps the point's values, the server's, or chooses field by field. The
-decision is the server's (`gaokao.sync.services.resolve`, the same rule as the office
+decision is the server's (`gaokao.sync.conflicts.resolve`, the same rule as the office
 web's conflict page), so both sides can resolve and the first decision wins."""
 
 from __future__ import annotations

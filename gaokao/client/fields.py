@@ -1,5 +1,5 @@
 """What of a candidate travels between the point client and the server, and in what form:
-the sync contract's fields (`gaokao.sync.services.SYNC_FIELDS`), as JSON values."""
+the sync contract's fields (`gaokao.sync.fields.SYNC_FIELDS`), as JSON values."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 from gaokao.candidates.models import Candidate
-from gaokao.sync.services import IDENTITY_FIELDS as CREATE_ONLY_FIELDS
-from gaokao.sync.services import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, UPDATE_FIELDS, value_of
+from gaokao.sync.fields import IDENTITY_FIELDS as CREATE_ONLY_FIELDS
+from gaokao.sync.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, UPDATE_FIELDS, value_of
 
 __all__ = [
     "CREATE_ONLY_FIELDS",

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
+from gaokao.candidates.models import Candidate
+from gaokao.candidates.rows import replace_rows
 from gaokao.client.capture import from_server
 from gaokao.client.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, from_json
 from gaokao.client.models import ClientState, Known, Outbox
@@ -250,8 +251,10 @@ def apply_snapshot(snapshot: dict[str, Any], season: Season, point: Registration
                     version=version,
                     **values,
                 ).save(force_insert=True)
-            for name in set(ROW_FIELDS) & synced.keys():
-                _replace_rows(candidate_id, name, synced[name] or [])
+            replace_rows(
+                candidate_id,
+                **{name: synced[name] or [] for name in ROW_FIELDS if name in synced},
+            )
             Known.objects.update_or_create(
                 candidate_id=candidate_id, defaults={"version": version, "fields": synced}
             )
@@ -271,11 +274,3 @@ def _range_of(season, point, values) -> NumberRange | None:
         first__lte=serial,
         last__gte=serial,
     ).first()
-
-
-def _replace_rows(candidate_id, name: str, rows: list[dict[str, Any]]) -> None:
-    model = ResumeEntry if name == "resume" else FamilyMember
-    model.objects.filter(candidate_id=candidate_id).delete()
-    model.objects.bulk_create(
-        model(candidate_id=candidate_id, order=n, **row) for n, row in enumerate(rows)
-    )

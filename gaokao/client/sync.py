@@ -41,7 +41,7 @@ from gaokao.client.fields import SYNC_FIELDS, UPDATE_FIELDS
 from gaokao.client.local import BadConfig, apply_config, apply_snapshot, config_digest
 from gaokao.client.models import ClientState, Known, Outbox
 from gaokao.payments.gateways.base import GatewayError, Transport, urllib_transport
-from gaokao.seasons.models import Season
+from gaokao.seasons import NoCurrentSeason, current
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +477,10 @@ def pull(api: Api, state: ClientState, report: Report) -> None:
                         ) from e
                     state.config_sha256 = digest
             point = point or _local_point(state)
-            season = Season.objects.filter(is_current=True).first()
+            try:
+                season = current()
+            except NoCurrentSeason:  # fine as long as the server sends no candidates
+                season = None
             candidates = data.get("candidates") or []
             if candidates and (point is None or season is None):
                 raise SyncError(_("The server sent candidates before its configuration."))

@@ -7,25 +7,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.services import IntakeRefused
+from gaokao.candidates.own_data import may_change_data
+from gaokao.candidates.own_data_forms import identity_rows, posted_rows, show_refusal
 from gaokao.client import conflicts, services
+from gaokao.client.forms import data_forms
 from gaokao.client.models import Outbox
 from gaokao.client.sync import status as sync_status
-from gaokao.web.access import roles_required
-from gaokao.portal.forms import data_forms
-from gaokao.portal.services import DATA_FIELDS, may_change_data
-from gaokao.portal.views import _identity
+from gaokao.regions.jurisdiction import get_visible_or_404
 from gaokao.sync.display import field_labels, shown, value_rows
 from gaokao.sync.forms import ResolveForm
+from gaokao.web.access import roles_required
 
 points_only = roles_required(Role.POINT)
-
-
-def _rows(formset) -> list[dict]:
-    return [f.cleaned_data for f in formset.forms if f.cleaned_data]
 
 
 @points_only
@@ -46,7 +42,7 @@ def paper(request, pk):
             ("resume", resume_set, _("Résumé (from junior high school on)")),
             ("family", family_set, _("Family members")),
         ],
-        "identity": _identity(candidate),
+        "identity": identity_rows(candidate),
         "open_now": open_now,
         "row_errors": {},
     }
@@ -58,25 +54,14 @@ def paper(request, pk):
             services.save_paper_data(
                 candidate,
                 version=form.cleaned_data["version"],
-                data={name: form.cleaned_data[name] for name in DATA_FIELDS},
-                resume=_rows(resume_set),
-                family=_rows(family_set),
+                data=form.own_data(),
+                resume=posted_rows(resume_set),
+                family=posted_rows(family_set),
                 by=request.user,
                 request=request,
             )
-        except IntakeRefused as e:
-            if getattr(e, "code", None) == "stale":
-                # The input stays; saving again deliberately is based on the current version.
-                form.data = form.data.copy()
-                form.data["version"] = Candidate.objects.get(pk=candidate.pk).version
-            if hasattr(e, "error_dict"):
-                for name, errors in e.message_dict.items():
-                    if name in form.fields:
-                        form.add_error(name, errors)
-                    else:
-                        context["row_errors"][name] = errors
-            else:
-                form.add_error(None, e.messages)
+        except CandidateRefused as e:
+            context["row_errors"] = show_refusal(form, e, candidate)
         else:
             messages.success(
                 request,
@@ -170,7 +155,7 @@ def dismiss(request, pk):
     entry = _entry_or_404(request.user, pk)
     try:
         services.dismiss(entry, by=request.user)
-    except IntakeRefused as e:
+    except services.OutboxRefused as e:
         messages.error(request, " ".join(e.messages))
     else:
         messages.success(request, _("Removed from the list."))

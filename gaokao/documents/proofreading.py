@@ -32,6 +32,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Frame, Image, Paragraph, Spacer, Table, TableStyle
 
 from gaokao.candidates.models import Candidate
+from gaokao.candidates.own_data import CODE_FIELDS, FAMILY_FIELDS, RESUME_FIELDS
 from gaokao.codes.models import Code
 from gaokao.codes.models import Table as CodeTable
 from gaokao.documents.fonts import BOLD, REGULAR, missing_glyphs, printable
@@ -39,7 +40,6 @@ from gaokao.documents.pdf import A4, GREY, a4_canvas, mm, print_time
 from gaokao.documents.review_form import LIGHT
 from gaokao.payments.models import yuan
 from gaokao.photos.models import CandidatePhoto
-from gaokao.portal.services import CODE_FIELDS, FAMILY_FIELDS, RESUME_FIELDS
 from gaokao.regions.models import Region
 
 logger = logging.getLogger(__name__)

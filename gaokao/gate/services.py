@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate
+from gaokao.candidates.sessions import IDLE_SECONDS
 from gaokao.gate.models import Admission, Pause, Scope, Seat, Ticket, TimeSlot
 from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region
@@ -276,8 +277,6 @@ def delete_slot(slot: TimeSlot, *, request) -> None:
 def _seat_lifetime() -> dt.timedelta:
     # A seat outlives its session's idle limit by one refresh interval, so that a session
     # still alive always still holds its seat.
-    from gaokao.portal.session import IDLE_SECONDS
-
     return dt.timedelta(seconds=IDLE_SECONDS + SEAT_REFRESH_SECONDS)
 
 

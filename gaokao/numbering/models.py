@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.codes.models import Code, Table
+from gaokao.regions.jurisdiction import scoped_manager
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 

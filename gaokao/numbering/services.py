@@ -7,6 +7,7 @@ no row to lock yet), so concurrent savers of one county queue on the county inst
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from gaokao.codes.models import Code, Table
 from gaokao.numbering.models import FIRST_SERIAL, LAST_SERIAL, NumberRange, registration_number
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Season
+
+_NUMBER = re.compile(r"[0-9]{8}")  # a registration number: city-county code and serial
 
 
 class RangeRefused(ValidationError):
@@ -551,3 +554,42 @@ def allocate_number(
     number_range.next_serial = serial + 1
     number_range.save(update_fields=["next_serial", "updated_at"])
     return number_range, number_range.number(serial)
+
+
+def claim_number(
+    season: Season, point: RegistrationPoint, track_code: str, number: str
+) -> NumberRange:
+    """Claim a registration number the point client issued offline from the point's own
+    range (S2, E4): the range holding it is locked and moves its `next_serial` past it, so
+    that the office web issues numbers after the ones the client has issued. Refused
+    (RangeRefused) when the number lies outside the point's ranges for the track; whether
+    a candidate holds it already is the caller's question (a candidate's number is unique
+    in its season). Like `allocate_number`, it runs inside the caller's transaction."""
+    prefix = point.county.registration_code
+    number_range = None
+    if prefix and _NUMBER.fullmatch(number) and number.startswith(prefix):
+        serial = int(number[4:])
+        number_range = (
+            NumberRange.objects.select_for_update()
+            .filter(
+                season=season,
+                point=point,
+                subject_track__code=track_code,
+                first__lte=serial,
+                last__gte=serial,
+            )
+            .first()
+        )
+    if number_range is None:
+        raise RangeRefused(
+            _(
+                "The registration number %(number)s is not in %(point)s's number ranges for"
+                " this subject track."
+            )
+            % {"number": number[:12], "point": point},
+            code="number_outside",
+        )
+    if number_range.next_serial <= serial:
+        number_range.next_serial = serial + 1
+        number_range.save(update_fields=["next_serial", "updated_at"])
+    return number_range

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from gaokao.audit.models import Action
 from gaokao.ops import archive, dbcopy
 from gaokao.ops.archive import ArchiveDamaged, BackupError, Checked
+from gaokao.ops.version import app_version
 
 # What of the data directory a restored installation needs (the database and the uploaded
 # files have their own place; collected static files and held uploads are not needed).
@@ -275,8 +276,6 @@ def write_backup(
 ) -> Written:
     """Write a new archive into `directory` (default: DATA_DIR/backups), readable by its
     owner only, and record it in the audit trail."""
-    from gaokao.ops.services import app_version
-
     directory = Path(directory or default_dir())
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     created = timezone.localtime()

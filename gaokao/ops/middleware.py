@@ -12,10 +12,10 @@ import uuid
 from django.conf import settings
 from django.utils.functional import empty
 
+from gaokao.candidates.sessions import SESSION_KEY as PORTAL_SESSION_KEY
 from gaokao.ops import metrics
 from gaokao.ops.logging import NO_REQUEST
 from gaokao.ops.logging import request_id as request_id_var
-from gaokao.portal.session import KEY as PORTAL_SESSION_KEY
 
 log = logging.getLogger("gaokao.request")
 

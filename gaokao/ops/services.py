@@ -12,8 +12,6 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
-from importlib import metadata
 
 from django.core.cache import cache as default_cache
 from django.core.cache import caches
@@ -21,19 +19,12 @@ from django.db import connection
 from django.db.models import Count
 
 from gaokao.ops import backup
+from gaokao.ops.version import app_version
 
 log = logging.getLogger(__name__)
 
 STAGE_CACHE_KEY = "ops:candidates-by-stage"
 STAGE_CACHE_SECONDS = 30
-
-
-@cache
-def app_version() -> str:
-    try:
-        return metadata.version("gaokao")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 # ── probes ──────────────────────────────────────────────────────────────────────────────
@@ -125,10 +116,13 @@ def candidates_by_stage(*, cached: bool = False) -> dict[str, int]:
         if value is not None:
             return value
     from gaokao.candidates.models import Candidate, Stage
-    from gaokao.seasons.models import Season
+    from gaokao.seasons import NoCurrentSeason, current
 
     counts = dict.fromkeys(Stage.values, 0)
-    season = Season.objects.filter(is_current=True).first()
+    try:
+        season = current()
+    except NoCurrentSeason:  # between seasons the status page and metrics count zeros
+        season = None
     if season is not None:
         rows = (
             Candidate.objects.filter(season=season)

@@ -27,6 +27,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates import changes
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.lib.text import clean_text
 from gaokao.photos.models import CandidatePhoto, PhotoSource
@@ -467,6 +468,7 @@ def add_photo(
             # printed or a confirmation given (a photo newer than those outdates them).
             photo.created_at = timezone.now()
             photo.save(force_insert=True)
+            changes.photo_added(photo)  # the point client's outbox, if one listens
             record(
                 Action.PHOTO_ADDED,
                 actor=by,

@@ -1,25 +1,77 @@
-"""The candidate's professional exams (S6, O6) in the portal: choose categories, pay each,
-see where each payment stands. Only the session's candidate is ever read or written."""
+"""The candidate's professional exams (专业考试, S6, O6) in the portal: choose categories, pay
+each, see where each payment stands. Only the session's candidate is ever read or written.
+The rules are gaokao.professional's (choosing) and gaokao.payments' (orders)."""
 
 import contextlib
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gaokao.audit.services import client_ip
-from gaokao.payments import config, services
-from gaokao.payments.forms import CategoryChoiceForm
+from gaokao.payments import config
+from gaokao.payments import services as payments
 from gaokao.payments.gateways.base import GatewayError
 from gaokao.payments.models import Channel, PaymentOrder
 from gaokao.portal import session
+from gaokao.professional import services
+from gaokao.professional.models import Category, Registration
+from gaokao.web.forms import StyledForm
 
 
-def _refused(request, e: services.PaymentRefused) -> None:
+class CategoryChoiceForm(StyledForm):
+    """One category's choice: its items (if it has them), the phone for the exam period,
+    and the confirmation password (O5). The service checks everything again."""
+
+    main_item = forms.ChoiceField(label=gettext_lazy("Main item"), required=False)
+    secondary_item = forms.ChoiceField(label=gettext_lazy("Secondary item"), required=False)
+    exam_phone = forms.CharField(
+        label=gettext_lazy("Mobile phone during the exams"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    confirmation_password = forms.CharField(
+        label=gettext_lazy("Confirmation password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, category: Category, *args, registration: Registration | None = None, **kw):
+        if registration is not None:
+            kw.setdefault(
+                "initial",
+                {
+                    "main_item": registration.main_item,
+                    "secondary_item": registration.secondary_item,
+                    "exam_phone": registration.exam_phone,
+                },
+            )
+        super().__init__(*args, prefix=category.code, **kw)
+        for name, items in (
+            ("main_item", category.main_items),
+            ("secondary_item", category.secondary_items),
+        ):
+            if items:
+                self.fields[name].choices = [("", "—"), *((i, i) for i in items)]
+                self.fields[name].required = True
+            else:
+                del self.fields[name]
+
+    @property
+    def cleaned_choice(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.setdefault("main_item", "")
+        data.setdefault("secondary_item", "")
+        return data
+
+
+def _refused(request, e: payments.PaymentRefused) -> None:
     for message in e.messages:
         messages.error(request, message)
 
@@ -41,7 +93,7 @@ def professional(request, candidate):
         if bound and form.is_valid():
             try:
                 services.choose(candidate, category, **form.cleaned_choice, request=request)
-            except services.PaymentRefused as e:
+            except payments.PaymentRefused as e:
                 if hasattr(e, "error_dict"):
                     for field, errors in e.message_dict.items():
                         form.add_error(field if field in form.fields else None, errors)
@@ -86,7 +138,7 @@ def pay(request, candidate, code):
         messages.error(request, _("This payment channel is not available."))
         return redirect("portal:professional")
     try:
-        order = services.start_payment(
+        order = payments.start_payment(
             registration,
             channel,
             notify_url=_absolute(request, reverse("payments:notify", args=[channel])),
@@ -95,7 +147,7 @@ def pay(request, candidate, code):
             client_ip=client_ip(request) or "127.0.0.1",
             request=request,
         )
-    except services.PaymentRefused as e:
+    except payments.PaymentRefused as e:
         _refused(request, e)
         return redirect("portal:professional")
     return redirect("portal:order", order.out_trade_no)
@@ -116,7 +168,7 @@ def withdraw(request, candidate, code):
     registration = _own_registration(candidate, code)
     try:
         services.withdraw(registration, request=request)
-    except services.PaymentRefused as e:
+    except payments.PaymentRefused as e:
         _refused(request, e)
     except GatewayError:
         messages.error(
@@ -141,7 +193,7 @@ def order(request, candidate, out_trade_no):
     if order is None:
         raise Http404
     with contextlib.suppress(GatewayError):  # shown as waiting; the page asks again
-        order = services.refresh(order)
+        order = payments.refresh(order)
     qr = (
         segno.make(order.pay_content, error="m").svg_inline(scale=5)
         if order.pay_kind == "qr"

@@ -4,7 +4,10 @@ apart from staff sign-in, and forgotten after a spell without activity.
 The time of the last activity ("seen") is written to the session at most once every
 SEEN_REFRESH_SECONDS, not at every request (each write is an UPDATE of the session row):
 a candidate is signed out after between IDLE_SECONDS - SEEN_REFRESH_SECONDS and
-IDLE_SECONDS without a request, never later."""
+IDLE_SECONDS without a request, never later.
+
+The session key and the idle limit are gaokao.candidates.sessions': the gate's admission
+seats and the request log need them too, and must not depend on the portal for them."""
 
 import time
 from functools import wraps
@@ -12,11 +15,11 @@ from functools import wraps
 from django.shortcuts import redirect
 
 from gaokao.candidates.models import Candidate
+from gaokao.candidates.sessions import IDLE_SECONDS
+from gaokao.candidates.sessions import SESSION_KEY as KEY
 from gaokao.gate import services as gate
 from gaokao.portal import services
 
-KEY = "portal_candidate"
-IDLE_SECONDS = 30 * 60
 SEEN_REFRESH_SECONDS = 60  # as gate.SEAT_REFRESH_SECONDS
 
 

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from gaokao.payments import portal_views as professional
-from gaokao.portal import views
+from gaokao.portal import professional, views
 
 app_name = "portal"
 urlpatterns = [

@@ -13,12 +13,17 @@ from django.views.decorators.http import require_POST
 from gaokao.accounts.services import SignInRefused
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.models import Candidate, Stage
-from gaokao.candidates.services import IntakeRefused, login_card_blockers
+from gaokao.candidates import confirmation as confirmation_password
+from gaokao.candidates import own_data
+from gaokao.candidates.credentials import change_login_password
+from gaokao.candidates.errors import CandidateRefused
+from gaokao.candidates.history import history, label
+from gaokao.candidates.models import Stage
+from gaokao.candidates.own_data_forms import identity_rows, posted_rows, show_refusal
+from gaokao.candidates.services import login_card_blockers
 from gaokao.codes.models import Code, Table
 from gaokao.documents.proofreading import proofreading_sheet
 from gaokao.gate import services as gate
-from gaokao.payments import services as payments
 from gaokao.portal import services, session
 from gaokao.portal.forms import (
     CandidateDataForm,
@@ -28,7 +33,7 @@ from gaokao.portal.forms import (
     PortalSignInForm,
     data_forms,
 )
-from gaokao.privacy.masking import mask_id
+from gaokao.professional import services as professional
 from gaokao.proofreading.services import is_proofread
 from gaokao.submission.services import last_return
 
@@ -66,7 +71,9 @@ def confirmation(request, candidate):
     form = ConfirmationPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_confirmation_password(candidate, form.cleaned_data["password"], request)
+            confirmation_password.set_confirmation_password(
+                candidate, form.cleaned_data["password"], request
+            )
         except ValidationError as e:
             for message in e.messages:
                 form.add_error("password", message)
@@ -85,10 +92,10 @@ def status(request, candidate):
         "c": candidate,
         "track": track,
         "blockers": login_card_blockers(candidate),
-        "may_change_data": services.may_change_data(candidate, request=request),
-        "history": services.history(candidate),
+        "may_change_data": own_data.may_change_data(candidate, request=request),
+        "history": history(candidate),
         "professional": candidate.professional_registrations.select_related("category"),
-        "professional_offered": bool(payments.categories_for(candidate)),
+        "professional_offered": bool(professional.categories_for(candidate)),
         "proofread": is_proofread(candidate),
         "returned": last_return(candidate) if candidate.stage == Stage.POINT else None,
     }
@@ -101,7 +108,7 @@ def password(request, candidate):
     form = LoginPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_login_password(
+            change_login_password(
                 candidate, form.cleaned_data["current"], form.cleaned_data["password"], request
             )
         except ValidationError as e:
@@ -119,30 +126,10 @@ def sign_out(request):
     return redirect("portal:login")
 
 
-def _identity(candidate, *, full_number: bool = False):
-    """The identity the card or staff gave: shown, never taken from the request. The
-    document number in full only where the candidate proofreads (S7), masked elsewhere."""
-    names = Code.objects.names_by_table((Table.SEX, Table.ETHNICITY, Table.DOCUMENT_TYPE))
-    return [
-        (_("Full name"), candidate.name),
-        (_("Sex"), names[Table.SEX].get(candidate.sex, candidate.sex)),
-        (_("Ethnicity"), names[Table.ETHNICITY].get(candidate.ethnicity, candidate.ethnicity)),
-        (_("Birth date"), candidate.birth_date.isoformat()),
-        (
-            _("Document type"),
-            names[Table.DOCUMENT_TYPE].get(candidate.document_type, candidate.document_type),
-        ),
-        (
-            _("Document number"),
-            candidate.id_number if full_number else mask_id(candidate.id_number),
-        ),
-    ]
-
-
 def _initial(candidate):
-    initial = {name: getattr(candidate, name) for name in services.DATA_FIELDS}
+    initial = {name: getattr(candidate, name) for name in own_data.DATA_FIELDS}
     initial["version"] = candidate.version
-    resume, family = services.saved_rows(candidate)
+    resume, family = own_data.saved_rows(candidate)
     return initial, resume, family
 
 
@@ -151,7 +138,7 @@ def data(request, candidate):
     """S6: the candidate's own data, changeable during their window only, every save
     confirmed with the confirmation password (O5). Only the session's candidate is ever
     read or written: no candidate id comes from the request."""
-    open_now = services.may_change_data(candidate, request=request)
+    open_now = own_data.may_change_data(candidate, request=request)
     posted = request.method == "POST" and open_now
     form, resume_set, family_set = data_forms(
         candidate, request.POST if posted else None, open_now=open_now
@@ -167,7 +154,7 @@ def data(request, candidate):
             ("resume", resume_set, _("Résumé (from junior high school on)")),
             ("family", family_set, _("Family members")),
         ],
-        "identity": SimpleLazyObject(lambda: _identity(candidate)),  # not after a save
+        "identity": SimpleLazyObject(lambda: identity_rows(candidate)),  # not after a save
         "open_now": open_now,
         "row_errors": {},
         "refusal": None,
@@ -176,31 +163,19 @@ def data(request, candidate):
         context["refusal"] = "window_closed"
         return render(request, "portal/data.html", context, status=403)
     if posted and all(f.is_valid() for f in (form, resume_set, family_set, confirm)):
-        rows = lambda formset: [f.cleaned_data for f in formset.forms if f.cleaned_data]  # noqa: E731
         try:
-            services.save_candidate_data(
+            own_data.save_candidate_data(
                 candidate,
                 version=form.cleaned_data["version"],
-                data={name: form.cleaned_data[name] for name in services.DATA_FIELDS},
-                resume=rows(resume_set),
-                family=rows(family_set),
+                data=form.own_data(),
+                resume=posted_rows(resume_set),
+                family=posted_rows(family_set),
                 confirmation_password=confirm.cleaned_data["confirmation_password"],
                 by_request=request,
             )
-        except IntakeRefused as e:
+        except CandidateRefused as e:
             context["refusal"] = getattr(e, "code", None) or "invalid"
-            if context["refusal"] == "stale":
-                # The input stays; saving again deliberately is based on the current version.
-                form.data = form.data.copy()
-                form.data["version"] = Candidate.objects.get(pk=candidate.pk).version
-            if hasattr(e, "error_dict"):
-                for field, errors in e.message_dict.items():
-                    if field in form.fields:
-                        form.add_error(field, errors)
-                    else:
-                        context["row_errors"][field] = errors
-            else:
-                form.add_error(None, e.messages)
+            context["row_errors"] = show_refusal(form, e, candidate)
         else:
             messages.success(request, _("Your data is saved."))
             return redirect("portal:data")
@@ -222,7 +197,7 @@ def proofreading(request, candidate):
         rows.append((field.label, value))
     context = {
         "c": candidate,
-        "identity": _identity(candidate, full_number=True),
+        "identity": identity_rows(candidate, full_number=True),
         "rows": rows,
         "resume": resume,
         "family": family,
@@ -239,7 +214,7 @@ def proofreading_pdf(request, candidate):
         request=request,
         unit=candidate.point,
         target=candidate,
-        label=services.label(candidate.registration_number),
+        label=label(candidate.registration_number),
         by="candidate",
     )
     response = HttpResponse(proofreading_sheet([candidate]), content_type="application/pdf")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from gaokao.candidates.errors import IntakeRefused
 from gaokao.lib.text import clean_text
 
 
-class SyncRefused(IntakeRefused):
+class SyncRefused(ValidationError):
     """A sync request or change that breaks a rule; the message is shown as it is.
     `status` is the HTTP status the API answers with."""
 
@@ -51,7 +51,7 @@ def shown(value: Any, limit: int = 40) -> str:
     return clean_text(value if isinstance(value, str) else repr(value))[:limit]
 
 
-def message_of(error: IntakeRefused) -> str:
+def message_of(error: ValidationError) -> str:
     """The refusal's messages as one line (fields named), at most 300 characters."""
     if hasattr(error, "error_dict"):
         parts = [f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items()]

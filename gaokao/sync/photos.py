@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gaokao.accounts.models import Role
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import Locked
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.stage import check_editable
 from gaokao.lib.text import clean_text
@@ -85,7 +85,7 @@ def start_photo(
     if existing is None:
         try:
             check_editable(candidate, Role.POINT)
-        except IntakeRefused as e:  # as SyncRefused, which the bundle import reports
+        except Locked as e:  # as SyncRefused, which the bundle import reports
             raise SyncRefused(message_of(e), code="locked") from e
         try:
             with transaction.atomic():

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from gaokao.accounts.models import Role
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.point_changes import VERIFIED, create_from_point, update_from_point
 from gaokao.candidates.stage import check_editable
@@ -47,7 +47,9 @@ from gaokao.sync.validation import (
 
 
 @dataclass
-class Outcome:
+class ChangeOutcome:
+    """What became of one pushed change: its receipt status and what the client is told."""
+
     status: str
     candidate: Candidate | None = None
     version: int | None = None
@@ -158,7 +160,7 @@ def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
     )
 
 
-def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> Outcome:
+def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> ChangeOutcome:
     try:
         with transaction.atomic():
             if kind == "create":
@@ -166,7 +168,7 @@ def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> Outcome:
             if kind == "update":
                 return _update(device, receipt, change, candidate_id, memo.season)
             raise SyncRefused(_("A change is a create or an update."), code="kind")
-    except IntakeRefused as e:
+    except (SyncRefused, CandidateRefused) as e:
         message = message_of(e)
     except IntegrityError:
         message = _(
@@ -176,10 +178,10 @@ def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> Outcome:
     own = None
     if candidate_id is not None:
         own = Candidate.objects.filter(pk=candidate_id, point=device.point).first()
-    return Outcome(Receipt.Status.REFUSED, candidate=own, message=message)
+    return ChangeOutcome(Receipt.Status.REFUSED, candidate=own, message=message)
 
 
-def _create(device, change, candidate_id, memo, via) -> Outcome:
+def _create(device, change, candidate_id, memo, via) -> ChangeOutcome:
     point, season = device.point, memo.season
     if season is None:
         raise SyncRefused(_("No registration season is current."), code="no_season")
@@ -215,7 +217,7 @@ def _create(device, change, candidate_id, memo, via) -> Outcome:
         values=values,
         by=device.enrolled_by,
     )
-    return Outcome(
+    return ChangeOutcome(
         Receipt.Status.APPLIED,
         candidate=candidate,
         version=candidate.version,
@@ -226,7 +228,7 @@ def _create(device, change, candidate_id, memo, via) -> Outcome:
     )
 
 
-def _update(device, receipt, change, candidate_id, season) -> Outcome:
+def _update(device, receipt, change, candidate_id, season) -> ChangeOutcome:
     if candidate_id is None or season is None:
         raise not_this_point()
     candidate = (
@@ -252,7 +254,7 @@ def _update(device, receipt, change, candidate_id, season) -> Outcome:
             point_values={k: to_json(v) for k, v in values.items()},
             server_values=values_now(candidate, values),
         )
-        return Outcome(
+        return ChangeOutcome(
             Receipt.Status.CONFLICT,
             candidate=candidate,
             version=candidate.version,
@@ -267,7 +269,7 @@ def _update(device, receipt, change, candidate_id, season) -> Outcome:
         )
     before = values_now(candidate, values)
     candidate = update_from_point(candidate, values, device.enrolled_by)
-    return Outcome(
+    return ChangeOutcome(
         Receipt.Status.APPLIED,
         candidate=candidate,
         version=candidate.version,

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import DataRefused
 from gaokao.candidates.models import Candidate, EligibilityPath, EligibilityResult, IdentitySource
 from gaokao.candidates.own_data import (
     DATA_FIELDS,
@@ -218,13 +218,13 @@ def clean_data_fields(fields: dict, current: Candidate | None) -> dict[str, Any]
     base = {name: getattr(current, name) for name in DATA_FIELDS} if current else {}
     try:
         cleaned = clean_data(base | provided)
-    except IntakeRefused as e:
+    except DataRefused as e:
         touched = set(provided)
         if "candidate_category" in touched:
             touched.add("household_type")
         errors = {k: v for k, v in e.message_dict.items() if k in touched}
         if errors:
-            raise IntakeRefused(errors) from e
+            raise DataRefused(errors) from e
         cleaned = clean_data(provided)
     return {name: cleaned[name] for name in provided} | rows
 

@@ -10,19 +10,14 @@ from gaokao.audit.models import Action, AuditEvent
 from gaokao.bundles import format as bf
 from gaokao.bundles import services
 from gaokao.bundles.format import BundleRefused
-from gaokao.bundles.tests.conftest import (
-    Writer,
-    create_change,
-    enrol,
-    photo_entry,
-    update_change,
-)
+from gaokao.bundles.tests.conftest import Writer, create_change, photo_entry
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.photos.tests.images import asymmetric, encode
 from gaokao.sync import photos as sync_photos
-from gaokao.sync import services as sync
+from gaokao.sync import push
 from gaokao.sync.models import Conflict, Receipt
 from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
+from gaokao.testing.sync import make_device, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +139,7 @@ def test_e5_changes_that_already_arrived_by_sync_are_duplicates(
     season, number_range, point, county_user, device, write
 ):
     changes = [create_change(point, 1), create_change(point, 2)]
-    sync.apply_changes(device, changes[:1], via="sync")  # before the network went out
+    push.apply_changes(device, changes[:1], via="sync")  # before the network went out
     after_sync = state()
 
     summary = services.check(write(changes), county_user)
@@ -183,7 +178,8 @@ def test_e5_not_a_bundle_is_refused(county_user):
 def test_e5_a_bundle_of_another_countys_point_is_foreign(
     season, number_range, point, other_point, county_user, other_county_user, device_key, write
 ):
-    foreign_device = enrol(other_point, staff_for(other_point), device_key, mark="f")
+    foreign_user = staff_for(other_point)
+    foreign_device = make_device(other_point, foreign_user, "foreign-token", key=device_key)
     data = Writer(foreign_device, device_key)([create_change(other_point, 1)])
     error = refused(data, county_user, services.FOREIGN)
     assert other_point.name not in error.message
@@ -276,7 +272,7 @@ def test_e5_a_photo_half_sent_by_sync_is_completed_from_the_bundle(
     season, number_range, point, county_user, device, write
 ):
     change = create_change(point, 1)
-    sync.apply_changes(device, [change], via="sync")
+    push.apply_changes(device, [change], via="sync")
     jpeg = encode(asymmetric(600, 800))
     entry = photo_entry(change["candidate"], jpeg)
     sync_photos.start_photo(device, entry["id"], entry["candidate"], len(jpeg), entry["sha256"])

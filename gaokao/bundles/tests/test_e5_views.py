@@ -8,11 +8,13 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.bundles import forms
-from gaokao.bundles.tests.conftest import create_change, update_change
+from gaokao.bundles.tests.conftest import create_change
 from gaokao.candidates.models import Candidate, Stage
+from gaokao.numbering.models import registration_number
+from gaokao.office.bundles import forms
 from gaokao.sync.models import Receipt
 from gaokao.testing.factories import CandidateFactory
+from gaokao.testing.sync import update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +62,13 @@ def test_e5_county_checks_then_imports(
 def test_e5_the_result_lists_refused_changes(
     client, season, number_range, point, county_user, device, write
 ):
-    submitted = CandidateFactory(season=season, point=point, stage=Stage.COUNTY)
+    # A number of its own: the factory's sequence may have reached the created one's.
+    submitted = CandidateFactory(
+        season=season,
+        point=point,
+        stage=Stage.COUNTY,
+        registration_number=registration_number(point.county.registration_code, 9999),
+    )
     data = write([update_change(submitted), create_change(point, 1)])
     client.force_login(county_user)
     sha256 = upload(client, data).context["summary"].sha256
@@ -144,7 +152,7 @@ def test_e5_a_malformed_confirmation_changes_nothing(client, county_user):
 def test_e3_e5_a_stale_session_confirms_identity_before_importing(
     client, season, number_range, point, county_user, device, write, data_dir
 ):
-    from gaokao.accounts.tests.test_reauth import make_stale, reauth_url
+    from gaokao.office.tests.test_reauth import make_stale, reauth_url
 
     client.force_login(county_user)
     sha256 = upload(client, write([create_change(point, 1)])).context["summary"].sha256

@@ -4,12 +4,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-import time_machine
 
-from gaokao.codes.models import Code, Table
-from gaokao.numbering.models import NumberRange
 from gaokao.seasons.models import PhaseKind
-from gaokao.testing.factories import SeasonFactory, add_phase, resident_id
+from gaokao.testing.factories import make_range, resident_id
 
 TODAY = dt.date(2019, 11, 1)
 
@@ -39,27 +36,22 @@ def card(n: int, name: str = "") -> Card:
     return Card(name=name or f"考生{n}", id_number=number)
 
 
+@pytest.fixture
+def now():
+    return dt.datetime.combine(TODAY, dt.time(10, 0), dt.timezone(dt.timedelta(hours=8)))
+
+
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(
-        dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    ):
-        yield
+def at_now(clock):
+    """Every test here runs on TODAY, inside the main window."""
 
 
 @pytest.fixture
-def season(county, codes):
-    season = SeasonFactory(province=county.parent.parent)
-    add_phase(season, PhaseKind.MAIN, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8))
-    add_phase(season, PhaseKind.YOUTH, opens=dt.date(2020, 1, 13), closes=dt.date(2020, 1, 16))
-    return season
-
-
-def make_range(season, point, track_code: str, first: int, last: int) -> NumberRange:
-    track = Code.objects.get(table=Table.SUBJECT_TRACK, code=track_code)
-    return NumberRange.objects.create(
-        season=season, point=point, subject_track=track, first=first, last=last, next_serial=first
-    )
+def windows():
+    return [
+        (PhaseKind.MAIN, dt.date(2019, 10, 28), dt.date(2019, 11, 8)),
+        (PhaseKind.YOUTH, dt.date(2020, 1, 13), dt.date(2020, 1, 16)),
+    ]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import record
-from gaokao.portal.services import history
+from gaokao.candidates.history import history
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
 
 pytestmark = pytest.mark.django_db

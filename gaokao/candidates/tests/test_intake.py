@@ -11,8 +11,8 @@ from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates import services
 from gaokao.candidates.models import Candidate, EligibilityPath, IdentitySource, ReviewState
 from gaokao.candidates.services import IntakeRefused, ManualIdentity
-from gaokao.candidates.tests.conftest import Card, card, make_range
-from gaokao.testing.factories import CountyFactory, PointFactory, resident_id, staff_for
+from gaokao.candidates.tests.conftest import Card, card
+from gaokao.testing.factories import CountyFactory, PointFactory, make_range, resident_id, staff_for
 
 pytestmark = pytest.mark.django_db
 

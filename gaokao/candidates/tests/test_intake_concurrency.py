@@ -8,9 +8,9 @@ import pytest
 from gaokao.candidates import services
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
-from gaokao.candidates.tests.conftest import card, make_range
+from gaokao.candidates.tests.conftest import card
 from gaokao.testing.concurrency import run_together
-from gaokao.testing.factories import PointFactory
+from gaokao.testing.factories import PointFactory, make_range
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

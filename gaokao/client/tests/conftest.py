@@ -9,55 +9,33 @@ saved locally without moving the version, as the server's copy of it would be. T
 with real processes (test_network_faults.py) keeps the two databases apart.
 """
 
-import datetime as dt
-import secrets
 import uuid
 
 import pytest
-import time_machine
-from django.utils import translation
 
+from gaokao.candidates import changes
 from gaokao.client import capture
 from gaokao.client.models import ClientState, Known, Outbox
-from gaokao.codes.models import Code, Table
 from gaokao.numbering.models import NumberRange, registration_number
 from gaokao.payments.gateways.base import GatewayError
 from gaokao.payments.testing import client_transport
-from gaokao.seasons.models import PhaseKind
-from gaokao.sync import services as sync_services
-from gaokao.sync.models import Device
-from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase, resident_id
+from gaokao.testing.factories import CandidateFactory, resident_id
 
-NOW = dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 SERVER = "http://testserver"
 
 
 @pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their source language, whatever the catalog holds."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW):
-        yield
+def in_english_at_now(english, clock):
+    """Messages are asserted in their source language; every test runs at the shared
+    `now`, inside the main window."""
 
 
 @pytest.fixture
-def season(county, codes):
-    season = SeasonFactory(province=county.parent.parent)
-    add_phase(season, PhaseKind.MAIN, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8))
-    return season
-
-
-@pytest.fixture
-def number_range(season, point):
-    track = Code.objects.get(table=Table.SUBJECT_TRACK, code="5")
-    return NumberRange.objects.create(
-        season=season, point=point, subject_track=track, first=1, last=100, next_serial=51
-    )
+def number_range(number_range):
+    """Half of the point's range already issued: the client's numbers go on from 51."""
+    NumberRange.objects.filter(pk=number_range.pk).update(next_serial=51)
+    number_range.refresh_from_db()
+    return number_range
 
 
 @pytest.fixture
@@ -67,22 +45,6 @@ def client_mode(settings):
     capture.connect()
     yield
     capture.disconnect()
-
-
-@pytest.fixture
-def token():
-    return secrets.token_urlsafe(32)
-
-
-@pytest.fixture
-def device(point, point_user, token):
-    return Device.objects.create(
-        point=point,
-        name="报名点电脑1",
-        public_key="A" * 43 + "=",
-        token_hash=sync_services.token_hash(token),
-        enrolled_by=point_user,
-    )
 
 
 @pytest.fixture
@@ -166,8 +128,10 @@ def synced_candidate(season, point, **kwargs):
 
 
 def edit_locally(candidate, **values):
-    """A local save that leaves the shared row's version where the server has it."""
+    """A local save that leaves the shared row's version where the server has it, told to
+    the outbox as every service that changes a candidate tells it."""
     for name, value in values.items():
         setattr(candidate, name, value)
     candidate.save()
+    changes.candidate_changed(candidate.pk)
     return candidate

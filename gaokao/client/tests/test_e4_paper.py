@@ -121,8 +121,8 @@ def test_e4_a_submitted_candidate_is_refused(client, point_user, candidate):
 def test_e4_the_service_refuses_a_locked_candidate_with_the_submission_message(
     point_user, candidate
 ):
+    from gaokao.candidates.stage import Locked
     from gaokao.client.services import save_paper_data
-    from gaokao.submission.rules import Locked
 
     Candidate.objects.filter(pk=candidate.pk).update(stage=Stage.CITY)
     with pytest.raises(Locked):

@@ -2,11 +2,9 @@
 pending change and photo to a disc bundle for the county, under the ids sync uses; the
 county's import and a later sync of the client apply each of them once."""
 
-import base64
 import io
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -20,7 +18,7 @@ from gaokao.client.tests.conftest import create_entry, server
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import add_photo
 from gaokao.photos.tests import images
-from gaokao.sync import services as sync_services
+from gaokao.sync import push
 from gaokao.sync.models import PhotoUpload, Receipt
 from gaokao.testing.factories import CandidateFactory
 
@@ -28,13 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def device_key(enrolled, device):
-    """The client's key on disk, and the server knowing its public half."""
-    key = Ed25519PrivateKey.generate()
-    _write_key(key)
-    device.public_key = base64.b64encode(key.public_key().public_bytes_raw()).decode()
-    device.save()
-    return key
+def client_key(enrolled, device, device_key):
+    """The client's key on disk; the server knows its public half (`device`)."""
+    _write_key(device_key)
+    return device_key
 
 
 def read(path, device, key):
@@ -46,7 +41,7 @@ def read(path, device, key):
 
 
 def test_e5_export_writes_every_pending_change_under_its_sync_id(
-    device_key, device, season, point, number_range, tmp_path
+    client_key, device, season, point, number_range, tmp_path
 ):
     first, second = create_entry(point, 1), create_entry(point, 2)
     path = tmp_path / "数据盘.gkb"
@@ -54,7 +49,7 @@ def test_e5_export_writes_every_pending_change_under_its_sync_id(
     result = export_bundle(path, server_key_b64=bf.server_public_key_b64())
 
     assert (result.changes, result.photos) == (2, 0)
-    bundle = read(path, device, device_key)
+    bundle = read(path, device, client_key)
     assert bundle.manifest.point_code == point.code
     assert [c["id"] for c in bundle.changes] == [str(first.pk), str(second.pk)]
     assert all(c["kind"] == "create" for c in bundle.changes)
@@ -64,7 +59,7 @@ def test_e5_export_writes_every_pending_change_under_its_sync_id(
 
 
 def test_e5_a_bundle_imported_then_the_same_changes_synced_apply_once(
-    client_mode, device_key, device, season, point, point_user, number_range, tmp_path
+    client_mode, client_key, device, season, point, point_user, number_range, tmp_path
 ):
     entry = create_entry(point, 5)
     # A later change of the same candidate, queued behind the create.
@@ -75,13 +70,13 @@ def test_e5_a_bundle_imported_then_the_same_changes_synced_apply_once(
     )
     path = tmp_path / "bundle.gkb"
     export_bundle(path, server_key_b64=bf.server_public_key_b64())
-    bundle = read(path, device, device_key)
+    bundle = read(path, device, client_key)
     assert bundle.changes[1]["base_version"] == 1  # what the create will make
     assert bundle.changes[1]["fields"] == {"mobile": "13900000000"}
 
     # The county imports the disc (gaokao.bundles calls the same service).
     with capture.from_server():  # the server's work, in this shared test database
-        results = sync_services.apply_changes(device, bundle.changes, via="bundle")
+        results = push.apply_changes(device, bundle.changes, via="bundle")
     assert [r["status"] for r in results] == ["applied", "applied"]
     assert Candidate.objects.get(pk=entry.candidate_id).mobile == "13900000000"
 
@@ -97,7 +92,7 @@ def test_e5_a_bundle_imported_then_the_same_changes_synced_apply_once(
 
 
 def test_e5_photos_go_into_the_bundle_with_their_bytes(
-    client_mode, device_key, device, season, point, point_user, tmp_path
+    client_mode, client_key, device, season, point, point_user, tmp_path
 ):
     from gaokao.client.tests.conftest import synced_candidate
 
@@ -109,14 +104,14 @@ def test_e5_photos_go_into_the_bundle_with_their_bytes(
     result = export_bundle(path, server_key_b64=bf.server_public_key_b64())
 
     assert (result.changes, result.photos) == (0, 1)
-    [sent] = read(path, device, device_key).photos
+    [sent] = read(path, device, client_key).photos
     assert sent.id == photo.pk and sent.candidate == candidate.pk and sent.data == data
     assert Outbox.objects.filter(pk=photo.pk).exists()
     assert not PhotoUpload.objects.exists()
 
 
 def test_e5_export_command_says_what_it_wrote(
-    client_mode, device_key, point, number_range, tmp_path
+    client_mode, client_key, point, number_range, tmp_path
 ):
     create_entry(point, 1)
     out = io.StringIO()
@@ -131,7 +126,7 @@ def test_e5_export_command_says_what_it_wrote(
 
 
 def test_e5_export_without_the_servers_key_or_work_is_refused(
-    client_mode, device_key, point, tmp_path
+    client_mode, client_key, point, tmp_path
 ):
     with pytest.raises(CommandError, match="--server-key"):
         call_command("client", "export", str(tmp_path / "a.gkb"))
@@ -145,7 +140,7 @@ def test_e5_export_without_the_servers_key_or_work_is_refused(
 
 
 def test_e5_a_bundle_for_a_damaged_target_loses_nothing(
-    client_mode, device_key, point, number_range, tmp_path
+    client_mode, client_key, point, number_range, tmp_path
 ):
     entry = create_entry(point, 1)
     with pytest.raises(sync.SyncError, match="cannot be written"):
@@ -155,7 +150,7 @@ def test_e5_a_bundle_for_a_damaged_target_loses_nothing(
 
 
 def test_e5_creates_refused_by_sync_go_on_the_disc_again_under_new_ids(
-    client_mode, device_key, device, season, point, tmp_path
+    client_mode, client_key, device, season, point, tmp_path
 ):
     with capture.from_server():  # taken in on this PC; the server refused its sync
         local = CandidateFactory(season=season, point=point)
@@ -182,7 +177,7 @@ def test_e5_creates_refused_by_sync_go_on_the_disc_again_under_new_ids(
         "client", "export", str(path), "--server-key", bf.server_public_key_b64(), stdout=out
     )
 
-    [change] = read(path, device, device_key).changes
+    [change] = read(path, device, client_key).changes
     assert change["kind"] == "create" and change["candidate"] == str(local.pk)
     assert change["id"] not in (str(refused.pk), str(conflict.pk))
     assert change["fields"]["id_number"] == local.id_number

@@ -10,7 +10,7 @@ from gaokao.candidates.models import Candidate
 from gaokao.client import conflicts, sync
 from gaokao.client.models import Outbox
 from gaokao.client.tests.conftest import Recorder, edit_locally, server, synced_candidate
-from gaokao.sync import services as sync_services
+from gaokao.sync import conflicts as sync_conflicts
 from gaokao.sync.models import Conflict
 from gaokao.testing.factories import CandidateFactory
 
@@ -77,7 +77,7 @@ def test_e5_a_conflict_resolved_in_the_office_web_first_is_not_decided_twice(
 ):
     candidate, entry = in_conflict
     # Decided on the central office web's conflict page (by the same point's staff).
-    sync_services.resolve(Conflict.objects.get(), "server", by=point_user)
+    sync_conflicts.resolve(Conflict.objects.get(), "server", by=point_user)
     client.force_login(point_user)
     page = client.get(url(entry))
     assert page.context["error"].startswith("The server has no open conflict")

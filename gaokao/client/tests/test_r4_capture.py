@@ -1,6 +1,7 @@
-"""R4, E4: on the point client, every local save of a candidate and every new photo is
-queued for the server in the same transaction; saves coalesce until the change leaves
-the device; what the server sends is not queued back."""
+"""R4, E4: on the point client, every local change of a candidate and every new photo is
+queued for the server in the same transaction, told by the service that made it (bulk
+updates too, which no post_save signal sees); saves coalesce until the change leaves the
+device; what the server sends is not queued back."""
 
 import datetime as dt
 import hashlib
@@ -9,6 +10,7 @@ import uuid
 import pytest
 from django.db import transaction
 
+from gaokao.candidates import changes
 from gaokao.candidates import services as intake
 from gaokao.candidates.models import Candidate
 from gaokao.client import capture
@@ -18,14 +20,20 @@ from gaokao.client.tests.conftest import synced_candidate
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import add_photo
 from gaokao.photos.tests import images
-from gaokao.sync.services import snapshot
+from gaokao.sync.pull import snapshot
 from gaokao.testing.factories import CandidateFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def changes():
+def queued():
     return list(Outbox.objects.filter(kind=Outbox.Kind.CHANGE).order_by("created_at"))
+
+
+def save(candidate):
+    """A local save as a service makes it: the row, then the outbox told."""
+    candidate.save()
+    changes.candidate_changed(candidate.pk)
 
 
 def test_r4_a_candidate_taken_in_on_the_client_queues_one_create(
@@ -35,7 +43,7 @@ def test_r4_a_candidate_taken_in_on_the_client_queues_one_create(
 
     candidate = intake.take_in_from_card(season, point, "5", card(7), by=point_user)
 
-    [entry] = changes()
+    [entry] = queued()
     assert entry.candidate_id == candidate.pk
     assert entry.payload["kind"] == "create"
     assert entry.payload["base_version"] is None
@@ -70,7 +78,7 @@ def test_r4_saves_before_a_sync_coalesce_into_one_change(client_mode, season, po
         by=point_user,
     )
 
-    [entry] = changes()
+    [entry] = queued()
     assert entry.payload["kind"] == "update"
     assert entry.payload["base_version"] == 1  # what the server confirmed, not the local 3
     assert entry.payload["fields"]["fee_fen"] == 4000
@@ -80,17 +88,17 @@ def test_r4_saves_before_a_sync_coalesce_into_one_change(client_mode, season, po
 def test_r4_a_change_in_flight_is_frozen_and_a_new_one_queued_behind_it(client_mode, season, point):
     candidate = synced_candidate(season, point)
     candidate.fee_receipt = "R-1"
-    candidate.save()
-    [first] = changes()
+    save(candidate)
+    [first] = queued()
     sent = {**first.payload, "id": str(first.id)}
     Outbox.objects.filter(pk=first.pk).update(payload=sent, sent_at=dt.datetime.now(dt.UTC))
 
     candidate.fee_receipt = "R-2"
-    candidate.save()
+    save(candidate)
     candidate.fee_receipt = "R-3"
-    candidate.save()
+    save(candidate)
 
-    first_again, second = changes()
+    first_again, second = queued()
     assert first_again.pk == first.pk
     assert first_again.payload == sent  # not touched
     assert second.payload["fields"]["fee_receipt"] == "R-3"
@@ -100,27 +108,27 @@ def test_r4_a_change_in_flight_is_frozen_and_a_new_one_queued_behind_it(client_m
 def test_r4_a_save_that_changes_no_synced_field_queues_nothing(client_mode, season, point):
     candidate = synced_candidate(season, point)
     candidate.portal_password = "pbkdf2_sha256$x"  # login cards: not synced
-    candidate.save()
-    assert changes() == []
+    save(candidate)
+    assert queued() == []
 
 
 def test_r4_an_edit_undone_before_sync_removes_the_pending_change(client_mode, season, point):
     candidate = synced_candidate(season, point, mobile="13800000000")
     candidate.mobile = "13900000000"
-    candidate.save()
-    assert len(changes()) == 1
+    save(candidate)
+    assert len(queued()) == 1
     candidate.mobile = "13800000000"
-    candidate.save()
-    assert changes() == []
+    save(candidate)
+    assert queued() == []
 
 
 def test_r4_a_save_rolled_back_leaves_nothing_queued(client_mode, season, point):
     candidate = synced_candidate(season, point)
     with pytest.raises(RuntimeError), transaction.atomic():
         candidate.fee_receipt = "R-9"
-        candidate.save()
+        save(candidate)
         raise RuntimeError("the service failed after saving")
-    assert changes() == []
+    assert queued() == []
 
 
 def test_r4_what_the_server_sends_is_not_queued(client_mode, season, point, other_point):
@@ -131,7 +139,7 @@ def test_r4_what_the_server_sends_is_not_queued(client_mode, season, point, othe
         data = snapshot(model) | {"id": str(uuid.uuid4())}
     assert apply_snapshot(data, season, point) == "written"
     assert Candidate.objects.filter(pk=data["id"]).exists()
-    assert changes() == []
+    assert queued() == []
     assert Known.objects.get(candidate_id=data["id"]).version == model.version
 
 
@@ -139,7 +147,7 @@ def test_r4_the_central_server_queues_nothing(settings, season, point):
     assert settings.GAOKAO_MODE == "server"
     candidate = CandidateFactory(season=season, point=point)
     candidate.mobile = "13900000000"
-    candidate.save()
+    save(candidate)
     assert Outbox.objects.count() == 0
 
 
@@ -153,4 +161,37 @@ def test_r4_a_new_photo_is_queued_with_its_size_and_hash(client_mode, season, po
     assert entry.candidate_id == candidate.pk
     assert entry.payload["sha256"] == hashlib.sha256(data).hexdigest()
     assert entry.payload["size"] == len(data)
-    assert changes() == []  # a photo does not change the candidate's synced fields
+    assert queued() == []  # a photo does not change the candidate's synced fields
+
+
+def test_r4_a_bulk_update_is_queued_too(client_mode, season, point):
+    first, second = synced_candidate(season, point), synced_candidate(season, point)
+    with transaction.atomic():
+        ids = [first.pk, second.pk]
+        Candidate.objects.filter(pk__in=ids).update(fee_receipt="R-BULK")
+        changes.candidates_changed(ids)
+
+    entries = queued()
+    assert {e.candidate_id for e in entries} == {first.pk, second.pk}
+    assert all(e.payload["fields"]["fee_receipt"] == "R-BULK" for e in entries)
+    assert all(e.payload["kind"] == "update" for e in entries)
+
+
+def test_r4_a_paper_form_keyed_on_the_client_is_queued(client_mode, season, point, point_user):
+    from gaokao.candidates.own_data import write_data
+
+    candidate = synced_candidate(season, point)
+    write_data(
+        candidate,
+        version=candidate.version,
+        data={"mobile": "13912345678"},
+        resume=[],
+        family=[{"name": "张父", "relation": "父亲", "employer": "", "phone": ""}],
+        from_paper=True,
+        actor=point_user,
+    )
+
+    [entry] = queued()
+    assert entry.payload["fields"]["mobile"] == "13912345678"
+    assert entry.payload["fields"]["family"][0]["name"] == "张父"
+    assert entry.payload["fields"]["keyed_from_paper"] is True

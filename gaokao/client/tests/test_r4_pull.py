@@ -20,7 +20,7 @@ from gaokao.codes.models import Code, Table
 from gaokao.numbering.models import NumberRange
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
-from gaokao.sync.services import snapshot
+from gaokao.sync.pull import snapshot
 from gaokao.testing.factories import CandidateFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate
+from gaokao.portal.session import KEY as PORTAL_SESSION_KEY
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,10 +74,22 @@ def test_s6_wrong_password_or_unknown_number_is_refused_alike(client, candidate)
     assert client.get(reverse("portal:status")).url == reverse("portal:login")
 
 
-def test_s6_no_sign_in_before_a_login_card_was_issued(client, point):
+# The second password is the plain text behind the hash compared against when there is no
+# card: a candidate without a card must not be let in by it either.
+@pytest.mark.parametrize("password", [LOGIN_PASSWORD, "no candidate has this password"])
+def test_s6_no_sign_in_before_a_login_card_was_issued(client, point, password):
     season = SeasonFactory(province=point.county.parent.parent, is_current=True)
-    fresh = CandidateFactory(season=season, point=point)  # no portal password yet
-    assert sign_in(client, fresh.registration_number, "").status_code == 200
+    fresh = CandidateFactory(season=season, point=point)
+    assert not fresh.portal_password  # no login card issued yet
+    response = sign_in(client, fresh.registration_number, password)
+    assert response.status_code == 200
+    assert "报名号或密码错误" in response.text
+    assert PORTAL_SESSION_KEY not in client.session
+    assert client.get(reverse("portal:status")).url == reverse("portal:login")
+    fresh.refresh_from_db()
+    assert fresh.portal_last_login is None
+    assert not AuditEvent.objects.filter(action=Action.LOGIN).exists()
+    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED, point=point).exists()
 
 
 def test_s6_repeated_guesses_lock_the_number_with_the_time_to_retry(client, candidate):

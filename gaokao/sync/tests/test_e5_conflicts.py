@@ -5,7 +5,7 @@ Only the level holding the record applies values to it (S9)."""
 import pytest
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import DataRefused, Locked
 from gaokao.candidates.models import Stage
 from gaokao.sync import conflicts, errors, push
 from gaokao.sync.models import Conflict
@@ -90,9 +90,9 @@ def test_e5_bad_decisions_are_refused(conflict, candidate, point_user, choice, f
 
 
 def test_e5_the_county_applies_values_only_to_what_it_holds(conflict, candidate, county_user):
-    with pytest.raises(IntakeRefused):  # the point holds it
+    with pytest.raises(Locked):  # the point holds it
         conflicts.resolve(conflict, "point", by=county_user)
-    with pytest.raises(IntakeRefused):
+    with pytest.raises(Locked):
         conflicts.resolve(conflict, "server", by=county_user)
     candidate.stage = Stage.COUNTY
     candidate.save()  # submitted: now the county holds it
@@ -105,7 +105,7 @@ def test_e5_after_submitting_the_point_may_only_set_its_change_aside(
 ):
     candidate.stage = Stage.COUNTY
     candidate.save()
-    with pytest.raises(IntakeRefused):
+    with pytest.raises(Locked):
         conflicts.resolve(conflict, "point", by=point_user)
     conflicts.resolve(conflict, "server", by=point_user)
     assert values(candidate)[:3] == (3000, "S-1", "13700137000")
@@ -114,7 +114,7 @@ def test_e5_after_submitting_the_point_may_only_set_its_change_aside(
 def test_e5_values_are_checked_again_when_applied(conflict, candidate, point_user):
     conflict.point_values = {"mobile": "12345"}  # say the rules changed meanwhile
     conflict.save()
-    with pytest.raises(IntakeRefused):
+    with pytest.raises(DataRefused):
         conflicts.resolve(conflict, "point", by=point_user)
     assert values(candidate)[3] == 3
 

@@ -147,10 +147,18 @@ def test_s3_a_cursor_of_another_device_is_refused(client, make, point, point_use
     assert answer.json()["detail"]
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "x" * 1001, "\x00", "e30:1abc:def"])
-def test_s3_a_tampered_cursor_is_refused(api, season, cursor):
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [
+        ("garbage", 400),
+        ("x" * 1001, 422),  # longer than the query parameter may be
+        ("\x00", 400),
+        ("e30:1abc:def", 400),
+    ],
+)
+def test_s3_a_tampered_cursor_is_refused(api, season, cursor, status):
     answer = api.get("/pull", cursor=cursor)
-    assert answer.status_code in (400, 422)
+    assert answer.status_code == status
     assert isinstance(answer.json()["detail"], str)
 
 
