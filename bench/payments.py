@@ -73,9 +73,11 @@ from gaokao.candidates.models import Candidate  # noqa: E402
 from gaokao.lib.idnumber import check_digit  # noqa: E402
 from gaokao.payments import config, services  # noqa: E402
 from gaokao.payments.gateways import alipay, unionpay, wechat  # noqa: E402
-from gaokao.payments.models import PaymentOrder, Registration, SandboxTrade  # noqa: E402
-from gaokao.payments.sandbox.cashier import channel_module  # noqa: E402
+from gaokao.payments.models import PaymentOrder  # noqa: E402
 from gaokao.presets.services import PRESETS_DIR, LoadReport, load_codes  # noqa: E402
+from gaokao.professional.models import Registration  # noqa: E402
+from gaokao.sandbox.cashier import channel_module  # noqa: E402
+from gaokao.sandbox.models import SandboxTrade  # noqa: E402
 from gaokao.seasons.models import PhaseKind  # noqa: E402
 from gaokao.testing.factories import (  # noqa: E402
     CategoryFactory,

@@ -54,10 +54,11 @@ from gaokao.demo.services import DEMO_FEES
 from gaokao.lib.idnumber import check_digit
 from gaokao.numbering.models import LAST_SERIAL, NumberRange, registration_number
 from gaokao.numbering.services import range_size
-from gaokao.payments.models import Category, PaymentOrder, Registration
+from gaokao.payments.models import PaymentOrder
 from gaokao.photos.models import CandidatePhoto, PhotoSource
 from gaokao.presets.services import PRESETS_DIR, load_preset
 from gaokao.privacy import crypto
+from gaokao.professional.models import Category, Registration
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Extension, Season, day_end
 

@@ -18,8 +18,8 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.codes.models import Code, Table
 from gaokao.lib.idnumber import check_digit
 from gaokao.numbering.services import add_range
-from gaokao.payments.models import Category
 from gaokao.presets.services import LoadReport, load_categories, load_preset, preset_categories
+from gaokao.professional.models import Category
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, PhaseKind, Season, day_end, day_start
 

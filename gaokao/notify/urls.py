@@ -1,6 +1,9 @@
+"""/pay/: where the gateways post their notifications. The namespace stays "payments"
+(`payments:notify`): the URL is registered with the gateways."""
+
 from django.urls import path
 
-from gaokao.payments import views
+from gaokao.notify import views
 
 app_name = "payments"
 urlpatterns = [

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class PaymentsConfig(AppConfig):
     name = "gaokao.payments"
-    verbose_name = _("Professional exams and payments")
+    verbose_name = _("Payments")

@@ -1,102 +1,17 @@
-"""Professional exams (S6) and their fees (O6): the categories a season offers, a
-candidate's registration per category, one payment order per attempt, and every message
-received from a gateway."""
+"""Payments (缴费, O6): one payment order per attempt at paying something, and every
+message received from a gateway. What an order pays is another app's business (today a
+professional exam registration, gaokao.professional): see payables.py."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
-from gaokao.candidates.models import Candidate
-from gaokao.seasons.models import Season
+from gaokao.regions.jurisdiction import scoped_manager
 
 
 def yuan(fen: int) -> str:
     """12000 → "120.00": amounts are kept in fen and shown in yuan."""
     return f"{fen // 100}.{fen % 100:02d}"
-
-
-class Category(models.Model):
-    """A professional exam a season offers (美术, 音乐, 体育, …) — configuration, not code."""
-
-    class Kind(models.TextChoices):
-        ART = "art", _("Art")
-        SPORTS = "sports", _("Sports")
-
-    season = models.ForeignKey(
-        Season, models.CASCADE, related_name="categories", verbose_name=_("season")
-    )
-    code = models.CharField(_("code"), max_length=8)
-    name = models.CharField(_("name"), max_length=30)
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
-    fee_fen = models.PositiveIntegerField(_("fee (fen)"))
-    main_items = models.JSONField(
-        _("main items"), default=list, blank=True, help_text=_("Empty: no main item.")
-    )
-    secondary_items = models.JSONField(
-        _("secondary items"), default=list, blank=True, help_text=_("Empty: no secondary item.")
-    )
-    tracks = models.JSONField(
-        _("subject tracks"), default=list, help_text=_("Codes of the tracks that may register.")
-    )
-    sort_order = models.PositiveIntegerField(_("order"), default=0)
-    is_active = models.BooleanField(_("offered"), default=True)
-
-    class Meta:
-        ordering = ["season", "sort_order", "code"]
-        verbose_name = _("professional exam category")
-        verbose_name_plural = _("professional exam categories")
-        constraints = [
-            models.UniqueConstraint(fields=["season", "code"], name="category_unique_in_season")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def fee_yuan(self) -> str:
-        return yuan(self.fee_fen)
-
-
-class Registration(models.Model):
-    """A candidate's registration for one category. Registered only once paid (O6)."""
-
-    class Status(models.TextChoices):
-        UNPAID = "unpaid", _("Chosen, not paid")
-        PAID = "paid", _("Registered (paid)")
-        LAPSED = "lapsed", _("Not registered (unpaid at the deadline)")
-
-    candidate = models.ForeignKey(
-        Candidate,
-        models.CASCADE,
-        related_name="professional_registrations",
-        verbose_name=_("candidate"),
-    )
-    category = models.ForeignKey(
-        Category, models.PROTECT, related_name="registrations", verbose_name=_("category")
-    )
-    main_item = models.CharField(_("main item"), max_length=30, blank=True)
-    secondary_item = models.CharField(_("secondary item"), max_length=30, blank=True)
-    exam_phone = models.CharField(_("phone during the exams"), max_length=11)
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.UNPAID)
-    created_at = models.DateTimeField(_("chosen at"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
-
-    objects = scoped_manager(county="candidate__point__county", point="candidate__point")
-
-    class Meta:
-        ordering = ["category__sort_order", "category__code"]
-        verbose_name = _("professional exam registration")
-        verbose_name_plural = _("professional exam registrations")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["candidate", "category"], name="registration_once_per_category"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.candidate} · {self.category}"
 
 
 class Channel(models.TextChoices):
@@ -114,8 +29,13 @@ class PaymentOrder(models.Model):
         PAID = "paid", _("Paid")
         CLOSED = "closed", _("Closed")
 
+    # What the order pays. Named by string: payments does not import the app that owns it
+    # (it learns the rules through payables.py); the column keeps its name.
     registration = models.ForeignKey(
-        Registration, models.PROTECT, related_name="orders", verbose_name=_("registration")
+        "professional.Registration",
+        models.PROTECT,
+        related_name="orders",
+        verbose_name=_("registration"),
     )
     out_trade_no = models.CharField(_("order number"), max_length=32, unique=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel)
@@ -200,42 +120,3 @@ class GatewayMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.out_trade_no} {self.outcome}"
-
-
-class SandboxTrade(models.Model):
-    """A trade in the local sandbox gateway (demo and tests only): what the real gateway
-    would hold about an order created with it."""
-
-    class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        PAID = "paid", _("Paid")
-        FAILED = "failed", _("Failed")
-        CLOSED = "closed", _("Closed")
-
-    channel = models.CharField(max_length=10, choices=Channel)
-    merchant_id = models.CharField(max_length=32)
-    out_trade_no = models.CharField(max_length=64)
-    amount_fen = models.PositiveIntegerField()
-    description = models.CharField(max_length=128, blank=True)
-    notify_url = models.URLField(max_length=500)
-    return_url = models.URLField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    order_time = models.CharField(max_length=20, blank=True)  # UnionPay txnTime
-    expires_at = models.DateTimeField(null=True, blank=True)
-    state = models.CharField(max_length=8, choices=State, default=State.OPEN)
-    transaction_id = models.CharField(max_length=64, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    request = models.JSONField(default=dict, blank=True)  # the create request as received
-    held = models.PositiveIntegerField(default=0)  # notifications held back ("late")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["channel", "out_trade_no"], name="sandbox_trade_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} {self.out_trade_no}"
-
-    @property
-    def amount_yuan(self) -> str:
-        return yuan(self.amount_fen)

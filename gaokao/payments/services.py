@@ -1,38 +1,36 @@
-"""Professional exams and their payment (S6 professional part, O6, R2.2).
+"""Payments (缴费, O6, R2.2): orders, gateway messages and the expiry worker.
 
 The rules, in one place:
-- A candidate of a matching subject track chooses categories while the professional window
-  is open for their county (extensions included); each choice is confirmed with the
-  confirmation password (O5).
-- A category is registered only when a payment for it succeeded. Paid categories cannot be
-  changed or withdrawn; nothing is refunded (O6).
 - One order per payment attempt, committed before the gateway is called, with its own
-  out-trade-no. Its life ends at the earlier of 30 minutes and the window's end, and the
-  gateway is told so: nobody can pay after the deadline.
+  out-trade-no. Its life ends at the earlier of 30 minutes and the payable's deadline, and
+  the gateway is told so: nobody can pay after the deadline.
+- At most one order of a payable is open at a time: the payable's row stays locked from
+  the check until the new order exists, so two starts at once cannot both create one.
 - A gateway message changes an order only after the adapter verified it and its order and
   amount match ours; every message is kept. The order row is locked while a message is
   applied, so the same notification processed twice (or concurrently) makes one transition.
 - A payment made within the order's life counts even when its notification comes late;
-  money that arrives for an order closed before being paid is flagged for a person.
+  money that arrives for an order closed before being paid, or for something already paid
+  through another order, is flagged for a person (the office's list of payments to handle).
+
+What an order pays, its price, its deadline and what "paid" means belong to the app that
+owns it; payments asks through payables.py.
 """
 
 import datetime as dt
-import re
 import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.models import Candidate
-from gaokao.candidates.services import IntakeRefused
-from gaokao.lib.text import clean_text
-from gaokao.payments import config
+from gaokao.payments import config, payables
 from gaokao.payments.gateways.base import (
     GatewayError,
     GatewayState,
@@ -40,152 +38,32 @@ from gaokao.payments.gateways.base import (
     OrderSpec,
     Reply,
 )
-from gaokao.payments.models import Category, GatewayMessage, PaymentOrder, Registration
-from gaokao.portal.services import check_confirmation
-from gaokao.portal.services import label as portal_label
-from gaokao.seasons.models import PhaseKind
+from gaokao.payments.models import GatewayMessage, PaymentOrder
 
 ORDER_LIFETIME = dt.timedelta(minutes=30)
-_PHONE = re.compile(r"1[3-9][0-9]{9}")
+# Longer than a gateway's create call may take (10 s timeout; see gateways/base.py).
+ORDER_STARTING = dt.timedelta(minutes=2)
 _ALPHABET = string.ascii_uppercase + string.digits
 
 Outcome = GatewayMessage.Outcome
 
 
-class PaymentRefused(IntakeRefused):
-    """A refusal whose message is shown to the candidate as it is."""
+class PaymentRefused(ValidationError):
+    """A refusal of a payment (or of a change to what is paid), whose message is shown to
+    the payer as it is."""
 
 
-def label(candidate: Candidate) -> str:
-    return portal_label(candidate.registration_number)
-
-
-# ── what a candidate may do ───────────────────────────────────────────────────────────
-
-
-def window_open(candidate: Candidate, at: dt.datetime | None = None) -> bool:
-    return candidate.season.is_open(PhaseKind.PROFESSIONAL, candidate.point.county, at)
-
-
-def window_end(candidate: Candidate) -> dt.datetime | None:
-    phase = candidate.season.phases.filter(kind=PhaseKind.PROFESSIONAL).first()
-    return phase.ends_at_for(candidate.point.county) if phase else None
-
-
-def categories_for(candidate: Candidate) -> list[Category]:
-    """The categories this candidate's subject track may register for (priced ones only:
-    a category without a fee is not offered yet)."""
-    offered = Category.objects.filter(season=candidate.season, is_active=True, fee_fen__gt=0)
-    return [c for c in offered if candidate.subject_track in c.tracks]
-
-
-def _require_open(candidate: Candidate, at: dt.datetime | None) -> None:
-    if not window_open(candidate, at):
-        raise PaymentRefused(
-            _("Professional exam registration is closed: nothing can be added, changed or paid."),
-            code="window_closed",
-        )
-
-
-def choose(
-    candidate: Candidate,
-    category: Category,
-    *,
-    main_item: str,
-    secondary_item: str,
-    exam_phone: str,
-    confirmation_password: str,
-    request=None,
-    at: dt.datetime | None = None,
-) -> Registration:
-    """Choose a category, or change the items and phone of a chosen, unpaid one."""
-    _require_open(candidate, at)
-    if category not in categories_for(candidate):
-        raise PaymentRefused(
-            _("Your subject track cannot register for %(category)s.") % {"category": category},
-            code="not_offered",
-        )
-    main_item, secondary_item = clean_text(main_item), clean_text(secondary_item)
-    exam_phone = clean_text(exam_phone)
-    errors = {}
-    for name, value, items in (
-        ("main_item", main_item, category.main_items),
-        ("secondary_item", secondary_item, category.secondary_items),
-    ):
-        if items and value not in items:
-            errors[name] = [_("Choose one of the items offered.")]
-        elif not items and value:
-            errors[name] = [_("This category has no such item.")]
-    if not _PHONE.fullmatch(exam_phone):
-        errors["exam_phone"] = [_("Enter a mainland mobile number: 11 digits from 13–19.")]
-    if errors:
-        raise PaymentRefused(errors)
-    try:
-        check_confirmation(candidate, confirmation_password, request)
-    except IntakeRefused as e:
-        raise PaymentRefused(e.messages[0], code=e.code) from e
-    with transaction.atomic():
-        registration, created = Registration.objects.select_for_update().get_or_create(
-            candidate=candidate,
-            category=category,
-            defaults={
-                "main_item": main_item,
-                "secondary_item": secondary_item,
-                "exam_phone": exam_phone,
-            },
-        )
-        if not created:
-            if registration.status == Registration.Status.PAID:
-                raise PaymentRefused(
-                    _("%(category)s is paid: it can no longer be changed.")
-                    % {"category": category},
-                    code="paid",
-                )
-            registration.main_item, registration.secondary_item = main_item, secondary_item
-            registration.exam_phone = exam_phone
-            registration.status = Registration.Status.UNPAID
-            registration.save()
-        record(
-            Action.PROFESSIONAL_CHOSEN,
-            request=request,
-            unit=candidate.point,
-            target=candidate,
-            label=label(candidate),
-            category=category.name,
-            main_item=main_item,
-            secondary_item=secondary_item,
-        )
-    return registration
-
-
-def withdraw(registration: Registration, *, request=None, at: dt.datetime | None = None) -> None:
-    """Withdraw an unpaid choice. Its open orders are closed first; one that turns out to
-    be paid makes the category registered instead."""
-    candidate = registration.candidate
-    _require_open(candidate, at)
-    for order in registration.orders.filter(state=PaymentOrder.State.CREATED):
-        close_order(order, at)
-    with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
-        if registration.status == Registration.Status.PAID:
-            raise PaymentRefused(
-                _("%(category)s is paid: it can no longer be withdrawn.")
-                % {"category": registration.category},
-                code="paid",
-            )
-        if registration.orders.exists():
-            registration.status = Registration.Status.LAPSED
-            registration.save(update_fields=["status", "updated_at"])
-        else:
-            registration.delete()
-        record(
-            Action.PROFESSIONAL_WITHDRAWN,
-            request=request,
-            unit=candidate.point,
-            target=candidate,
-            label=label(candidate),
-            category=registration.category.name,
-        )
+def _audit(payable, action: str, request=None, **details) -> None:
+    payer = payables.kind_of(payable).payer(payable)
+    record(
+        action,
+        request=request,
+        unit=payer.unit,
+        target=payer.target,
+        label=payer.label,
+        **payer.details,
+        **details,
+    )
 
 
 # ── orders ────────────────────────────────────────────────────────────────────────────
@@ -198,8 +76,30 @@ def new_out_trade_no(now: dt.datetime) -> str:
     return "GK" + local.strftime("%Y%m%d") + "".join(secrets.choice(_ALPHABET) for _ in range(14))
 
 
+def _open_orders(payable, now: dt.datetime):
+    return PaymentOrder.objects.filter(
+        registration_id=payable.pk, state=PaymentOrder.State.CREATED, expires_at__gt=now
+    )
+
+
+def _reusable(orders, channel: str) -> PaymentOrder | None:
+    """A double click or a reload: the open order of this channel, the same QR."""
+    return next((o for o in orders if o.channel == channel and o.pay_content), None)
+
+
+def _refuse_if_starting(orders, now: dt.datetime) -> None:
+    """An open order without its pay link, made moments ago, is being started by another
+    request (its gateway call is under way): closing it under that request would hand the
+    candidate a dead QR. An older one was left by a crash and may be closed."""
+    if any(not o.pay_content and o.created_at > now - ORDER_STARTING for o in orders):
+        raise PaymentRefused(
+            _("Another payment for this was started just now. Wait a moment and try again."),
+            code="busy",
+        )
+
+
 def start_payment(
-    registration: Registration,
+    payable,
     channel: str,
     *,
     notify_url: str,
@@ -209,42 +109,47 @@ def start_payment(
     request=None,
     at: dt.datetime | None = None,
 ) -> PaymentOrder:
-    """Start (or, on a double click, continue) paying one registration on one channel."""
+    """Start (or, on a double click, continue) paying one payable on one channel."""
     now = at or timezone.now()
-    candidate = registration.candidate
-    _require_open(candidate, now)
-    if channel not in config.channels():
-        raise PaymentRefused(_("This payment channel is not available."), code="channel")
+    kind = payables.kind_of(payable)
     with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
-        if registration.status == Registration.Status.PAID:
-            raise PaymentRefused(_("This category is already paid."), code="paid")
-        if registration.status == Registration.Status.LAPSED:
-            raise PaymentRefused(_("Choose the category again before paying."), code="lapsed")
-        open_orders = list(
-            registration.orders.filter(state=PaymentOrder.State.CREATED, expires_at__gt=now)
-        )
-        for order in open_orders:
-            if order.channel == channel and order.pay_content:
-                return order  # a double click or a reload: the same order, the same QR
-    # Another channel's open order must be closed first: it may have just been paid.
+        payable = payables.locked(payable)
+        kind.terms(payable, now)
+        if channel not in config.channels():
+            raise PaymentRefused(_("This payment channel is not available."), code="channel")
+        open_orders = list(_open_orders(payable, now))
+        if reused := _reusable(open_orders, channel):
+            return reused
+        _refuse_if_starting(open_orders, now)
+    # Another channel's open order must be closed first: it may have just been paid. The
+    # gateway is asked outside any lock.
     for order in open_orders:
         close_order(order, now)
-    registration.refresh_from_db()
-    if registration.status == Registration.Status.PAID:
-        raise PaymentRefused(_("This category is already paid."), code="paid")
-    end = window_end(candidate)
-    order = PaymentOrder.objects.create(
-        registration=registration,
-        out_trade_no=new_out_trade_no(now),
-        channel=channel,
-        amount_fen=registration.category.fee_fen,
-        expires_at=min(now + ORDER_LIFETIME, end) if end else now + ORDER_LIFETIME,
-    )
+    with transaction.atomic():
+        # Locked again, and held until the new order exists: a start that ran meanwhile
+        # either made its order before (seen here) or waits for the lock and sees ours.
+        payable = payables.locked(payable)
+        terms = kind.terms(payable, now)  # it may have been paid meanwhile
+        still_open = list(_open_orders(payable, now))
+        if reused := _reusable(still_open, channel):
+            return reused
+        if still_open:
+            raise PaymentRefused(
+                _("Another payment for this was started just now. Wait a moment and try again."),
+                code="busy",
+            )
+        expires_at = now + ORDER_LIFETIME
+        order = PaymentOrder.objects.create(
+            registration=payable,
+            out_trade_no=new_out_trade_no(now),
+            channel=channel,
+            amount_fen=terms.amount_fen,
+            expires_at=min(expires_at, terms.pay_by) if terms.pay_by else expires_at,
+        )
     spec = OrderSpec(
         out_trade_no=order.out_trade_no,
         amount_fen=order.amount_fen,
-        description=f"{candidate.season.year}年普通高考{registration.category.name}专业考试报名费",
+        description=terms.description,
         expires_at=order.expires_at,
         notify_url=notify_url,
         return_url=return_url,
@@ -264,12 +169,10 @@ def start_payment(
         ) from e
     order.pay_kind, order.pay_content, order.pay_fields = start.kind, start.content, start.fields
     order.save(update_fields=["pay_kind", "pay_content", "pay_fields"])
-    record(
+    _audit(
+        payable,
         Action.PAYMENT_STARTED,
         request=request,
-        unit=candidate.point,
-        target=candidate,
-        label=label(candidate),
         order=order.out_trade_no,
         channel=channel,
         amount_fen=order.amount_fen,
@@ -319,14 +222,15 @@ def receive_notification(channel: str, headers: Mapping[str, str], body: bytes) 
     try:
         state = gateway.verify_notification(headers, body, timezone.now())
     except NotificationRefused as e:
-        GatewayMessage.objects.create(
-            channel=channel,
-            source=GatewayMessage.Source.NOTIFICATION,
-            verified=False,
-            outcome=Outcome.REFUSED,
-            detail=_storable(str(e), 1000),
-            **kept,
-        )
+        with transaction.atomic(durable=True):  # kept as evidence whatever the caller does
+            GatewayMessage.objects.create(
+                channel=channel,
+                source=GatewayMessage.Source.NOTIFICATION,
+                verified=False,
+                outcome=Outcome.REFUSED,
+                detail=_storable(str(e), 1000),
+                **kept,
+            )
         return refused_reply(gateway)
     outcome = apply(channel, state, source=GatewayMessage.Source.NOTIFICATION, **kept)
     return gateway.rejected() if outcome == Outcome.UNKNOWN_ORDER else gateway.accepted()
@@ -347,16 +251,18 @@ def _storable(value, limit: int) -> str:
 
 
 def apply(channel: str, state: GatewayState, *, source: str, headers=None, body: str = "") -> str:
-    """Apply one verified gateway message to its order, exactly once. Returns the outcome."""
-    with transaction.atomic():
+    """Apply one verified gateway message to its order, exactly once. Returns the outcome.
+    Commits on its own (durable): the gateway is told "accepted" only for a change that
+    is stored, and no caller's transaction can roll it back after that answer."""
+    with transaction.atomic(durable=True):
         order = (
             PaymentOrder.objects.select_for_update()
-            .select_related("registration__candidate__point", "registration__category")
             .filter(out_trade_no=state.out_trade_no, channel=channel)
             .first()
         )
-        if order is not None:  # two orders of one registration paid at once: one at a time
-            Registration.objects.select_for_update().filter(pk=order.registration_id).first()
+        if order is not None:  # two orders of one payable paid at once: one at a time
+            payable_model = PaymentOrder._meta.get_field("registration").related_model
+            order.registration = payables.locked(payable_model(pk=order.registration_id))
         outcome, detail = _decide(order, state)
         if outcome == Outcome.APPLIED:
             _mark_paid(order, state)
@@ -398,9 +304,11 @@ def _decide(order: PaymentOrder | None, state: GatewayState) -> tuple[str, str]:
     paid_at = state.paid_at or timezone.now()
     if order.state == PaymentOrder.State.CLOSED and paid_at > order.expires_at:
         return Outcome.AFTER_CLOSE, f"paid at {paid_at.isoformat()} after the order expired"
-    others = order.registration.orders.filter(state=PaymentOrder.State.PAID).exclude(pk=order.pk)
+    others = PaymentOrder.objects.filter(
+        registration_id=order.registration_id, state=PaymentOrder.State.PAID
+    ).exclude(pk=order.pk)
     if others.exists():
-        return Outcome.AFTER_CLOSE, "the category was already paid through another order"
+        return Outcome.AFTER_CLOSE, "already paid through another order"
     # Paid within the order's life: it counts even if we had closed it (a late notice).
     return Outcome.APPLIED, ""
 
@@ -411,37 +319,23 @@ def _mark_paid(order: PaymentOrder, state: GatewayState) -> None:
     order.transaction_id = state.transaction_id[:64]
     order.paid_at = state.paid_at or now
     order.save(update_fields=["state", "transaction_id", "paid_at"])
-    registration = order.registration
-    registration.status, registration.paid_at = Registration.Status.PAID, order.paid_at
-    registration.save(update_fields=["status", "paid_at", "updated_at"])
-    candidate = registration.candidate
-    record(
+    payables.kind_of(order.registration).paid(order.registration, order)
+    _audit(
+        order.registration,
         Action.PAYMENT_RECEIVED,
-        unit=candidate.point,
-        target=candidate,
-        label=label(candidate),
         order=order.out_trade_no,
-        category=registration.category.name,
         amount_fen=order.amount_fen,
     )
 
 
 def _flag(order: PaymentOrder, state: GatewayState, detail: str) -> None:
     """Money or a message that does not fit: never dropped, never refunded by us, shown
-    to the province for a decision."""
+    to the province for a decision (the office's list of payments to handle)."""
     order.needs_review = True
     note = f"{timezone.now().isoformat()} {state.transaction_id} {detail}"
     order.review_note = f"{order.review_note}\n{note}".strip()
     order.save(update_fields=["needs_review", "review_note"])
-    candidate = order.registration.candidate
-    record(
-        Action.PAYMENT_FLAGGED,
-        unit=candidate.point,
-        target=candidate,
-        label=label(candidate),
-        order=order.out_trade_no,
-        detail=detail,
-    )
+    _audit(order.registration, Action.PAYMENT_FLAGGED, order=order.out_trade_no, detail=detail)
 
 
 # ── the workers ───────────────────────────────────────────────────────────────────────
@@ -456,8 +350,9 @@ class ExpiryReport:
 
 
 def expire(now: dt.datetime | None = None) -> ExpiryReport:
-    """Close orders past their life (asking the gateway first), then end unpaid choices
-    whose window has closed. Safe to run as often as wanted, on several servers."""
+    """Close orders past their life (asking the gateway first), then let each payable kind
+    end what can no longer be paid (unpaid choices whose window has closed). Safe to run as
+    often as wanted, on several servers."""
     now = now or timezone.now()
     report = ExpiryReport()
     due = PaymentOrder.objects.filter(state=PaymentOrder.State.CREATED, expires_at__lte=now)
@@ -471,21 +366,6 @@ def expire(now: dt.datetime | None = None) -> ExpiryReport:
             report.paid += 1
         else:
             report.closed += 1
-    unpaid = Registration.objects.filter(status=Registration.Status.UNPAID).select_related(
-        "candidate__season", "candidate__point__county"
-    )
-    for registration in unpaid.iterator():
-        candidate = registration.candidate
-        end = window_end(candidate)
-        if end is None or end >= now:
-            continue
-        if registration.orders.filter(state=PaymentOrder.State.CREATED).exists():
-            continue  # not yet closed (gateway unreachable): next run
-        with transaction.atomic():
-            updated = Registration.objects.filter(
-                pk=registration.pk, status=Registration.Status.UNPAID
-            ).update(status=Registration.Status.LAPSED)
-        report.lapsed += updated
-    if report.lapsed:
-        record(Action.REGISTRATIONS_LAPSED, label="gaokao payments expire", count=report.lapsed)
+    for kind in payables.kinds():
+        report.lapsed += kind.expire(now)
     return report

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.db import transaction
 
 from gaokao.codes.models import Code
-from gaokao.payments.models import Category
+from gaokao.professional.models import Category
 from gaokao.regions.models import Region
 from gaokao.seasons.models import Phase, Season, day_end, day_start
 

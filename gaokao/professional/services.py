@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.confirmation import check_confirmation
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import ConfirmationRefused
 from gaokao.candidates.history import label as audit_label
 from gaokao.candidates.models import Candidate
 from gaokao.lib.text import clean_text
@@ -105,7 +105,7 @@ def choose(
         raise ProfessionalRefused(errors)
     try:
         check_confirmation(candidate, confirmation_password, request)
-    except IntakeRefused as e:
+    except ConfirmationRefused as e:
         raise ProfessionalRefused(e.messages[0], code=e.code) from e
     with transaction.atomic():
         registration, created = Registration.objects.select_for_update().get_or_create(

@@ -29,8 +29,9 @@ from gaokao.accounts.models import Throttle
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate
-from gaokao.payments.models import GatewayMessage, PaymentOrder, Registration
+from gaokao.payments.models import GatewayMessage, PaymentOrder
 from gaokao.photos.models import CandidatePhoto
+from gaokao.professional.models import Registration
 from gaokao.retention.models import PurgedSeason
 from gaokao.seasons.models import Season
 from gaokao.sync.models import Receipt

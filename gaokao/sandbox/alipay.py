@@ -1,5 +1,6 @@
-"""The sandbox's Alipay gateway: `gateway.do` as the open platform answers it (payments.md
-§2), with the sandbox's own "Alipay" key pair and the app public key of our merchant.
+"""The sandbox's Alipay gateway: `gateway.do` as the open platform answers it
+(docs/domain/payments.md §2), with the sandbox's own "Alipay" key pair and the app public
+key of our merchant.
 
 * GET or POST form, common params checked like the real gateway: app_id, method, sign,
   sign_type=RSA2, timestamp; the signature covers every param but `sign` (empty ones
@@ -49,8 +50,8 @@ from gaokao.payments.gateways.alipay import (
     signing_string,
     yuan,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.models import SandboxTrade
 
 CHANNEL = "alipay"
 PAGE_METHODS = {method for method, _ in PAGE_PAY.values()}

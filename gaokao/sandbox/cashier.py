@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gaokao.payments import config
 from gaokao.payments.gateways.base import GatewayError
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.common import sandbox_only
+from gaokao.sandbox.common import sandbox_only
+from gaokao.sandbox.models import SandboxTrade
 
 # What the cashier's buttons do: (pay?, notifications sent now, notifications held back).
 ACTIONS = {
@@ -26,7 +26,7 @@ ACTIONS = {
 
 
 def channel_module(channel: str):
-    return import_module(f"gaokao.payments.sandbox.{channel}")
+    return import_module(f"gaokao.sandbox.{channel}")
 
 
 def deliver(trade: SandboxTrade) -> int:

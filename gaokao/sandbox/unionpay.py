@@ -1,4 +1,4 @@
-"""The sandbox's UnionPay gateway (ACP 5.1.0, payments.md §3): the gateway side of
+"""The sandbox's UnionPay gateway (ACP 5.1.0, docs/domain/payments.md §3): the gateway side of
 gaokao/payments/gateways/unionpay.py, with the sandbox's own CA, intermediate and signing
 certificate and our merchant certificate (the one UnionPay holds for the merId).
 
@@ -46,8 +46,8 @@ from gaokao.payments.gateways.unionpay import (
     sign,
     signature_valid,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.models import SandboxTrade
 
 CHANNEL = "unionpay"
 ANSWER_CONTENT_TYPE = "text/plain; charset=UTF-8"

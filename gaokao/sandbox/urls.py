@@ -3,7 +3,7 @@ from importlib import import_module
 from django.urls import include, path
 
 from gaokao.payments.config import CHANNELS
-from gaokao.payments.sandbox import cashier
+from gaokao.sandbox import cashier
 
 urlpatterns = [
     path("", cashier.index, name="sandbox-index"),
@@ -11,7 +11,7 @@ urlpatterns = [
 ]
 for _channel in CHANNELS:
     try:
-        _module = import_module(f"gaokao.payments.sandbox.{_channel}")
+        _module = import_module(f"gaokao.sandbox.{_channel}")
     except ModuleNotFoundError:  # a channel being written
         continue
     urlpatterns.append(path(f"{_channel}/", include(_module.urlpatterns)))

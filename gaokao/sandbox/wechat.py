@@ -1,5 +1,5 @@
 """The sandbox WeChat Pay APIv3 gateway (demo and tests only): the platform's side of
-gaokao/payments/gateways/wechat.py (protocol: /work/shared/domain/payments.md §1).
+gaokao/payments/gateways/wechat.py (protocol: docs/domain/payments.md §1).
 
 It checks the merchant's `Authorization` header with the merchant public key (401
 SIGN_ERROR when it does not verify, names another merchant or certificate, or is more
@@ -49,8 +49,8 @@ from gaokao.payments.gateways.wechat import (
     sign,
     verify,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.common import cashier_url, sandbox_only
+from gaokao.sandbox.models import SandboxTrade
 
 CHANNEL = "wechat"
 NOTIFICATION_IDS = uuid.UUID("5d0c1f6e-7a43-4c1e-9a57-3f1b2f0c8e21")  # uuid5 namespace

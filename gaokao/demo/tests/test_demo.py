@@ -9,6 +9,7 @@ from django.core.management import call_command
 from gaokao.accounts.models import StaffUser
 from gaokao.demo.services import ensure_demo
 from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.seasons import current
 from gaokao.seasons.models import PhaseKind, Season
 from gaokao.testing.factories import SeasonFactory
 
@@ -23,7 +24,7 @@ def data_dir(settings, tmp_path):
 
 def test_r2_demo_season_is_current_and_open_today():
     ensure_demo()
-    season = Season.objects.current()
+    season = current()
     furong = Region.objects.get(code="430102")
     for kind in PhaseKind.values:
         assert season.is_open(kind, furong), kind
@@ -62,7 +63,7 @@ def test_r2_demo_becomes_the_current_season():
     ensure_demo(today=dt.date(2026, 11, 28))
     older.refresh_from_db()
     assert not older.is_current
-    assert Season.objects.current().year == 2027
+    assert current().year == 2027
 
 
 def test_r1_demo_command_prints_the_accounts_without_serving(capsys):

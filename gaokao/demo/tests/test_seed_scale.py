@@ -91,6 +91,7 @@ def test_e1_a_second_seeding_adds_nothing(seeded):
 
 def test_e1_number_ranges_cover_every_seeded_number(seeded):
     ranges = {r.pk: r for r in NumberRange.objects.select_related("point__county", "subject_track")}
+    assert Candidate.objects.count() == SIZE  # the loop below checks every one of them
     for c in Candidate.objects.all():
         r = ranges[c.number_range_id]
         serial = int(c.registration_number[4:])

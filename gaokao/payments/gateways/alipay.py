@@ -1,4 +1,5 @@
-"""Alipay (支付宝开放平台) adapter: the classic gateway protocol (payments.md §2).
+"""Alipay (支付宝开放平台) adapter: the classic gateway protocol (docs/domain/payments.md
+§2).
 
 * Every request carries the common params app_id, method, format=JSON, charset=utf-8,
   sign_type=RSA2, timestamp ("yyyy-MM-dd HH:mm:ss", Beijing time), version=1.0, notify_url,

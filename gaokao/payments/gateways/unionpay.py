@@ -1,4 +1,5 @@
-"""UnionPay online gateway payment (全渠道 ACP 5.1.0, 网关支付, signMethod=01; payments.md §3).
+"""UnionPay online gateway payment (全渠道 ACP 5.1.0, 网关支付, signMethod=01;
+docs/domain/payments.md §3).
 
 * Create (§3.1): no server call. The browser auto-submits a signed form to frontTransReq.do:
   version=5.1.0, encoding=UTF-8, signMethod=01, txnType=01, txnSubType=01, bizType=000201,

@@ -1,6 +1,6 @@
 """WeChat Pay API v3 (微信支付 APIv3, 直连商户) in platform-public-key mode (O6).
 
-Protocol facts (/work/shared/domain/payments.md §1):
+Protocol facts (docs/domain/payments.md §1):
 
 * Orders: `POST /v3/pay/transactions/native` → `{"code_url"}` shown as a QR code (PC);
   `POST /v3/pay/transactions/h5` with `scene_info.payer_client_ip` and `h5_info.type`

@@ -1,13 +1,12 @@
 import datetime as dt
 
 import pytest
-import time_machine
 
 from gaokao.payments import config
 from gaokao.payments.config import write_sandbox_config
 from gaokao.payments.tests.helpers import IN_WINDOW, make_candidate
 from gaokao.seasons.models import PhaseKind
-from gaokao.testing.factories import CategoryFactory, SeasonFactory, add_phase
+from gaokao.testing.factories import CategoryFactory
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +45,9 @@ def sandbox_setup(settings, sandbox_keys_cache, tmp_path_factory):
 
 
 @pytest.fixture
-def season(point, codes):
-    season = SeasonFactory(province=point.county.parent.parent)
-    add_phase(
-        season, PhaseKind.PROFESSIONAL, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8)
-    )
-    return season
+def windows():
+    """Only the professional exams' window is open."""
+    return [(PhaseKind.PROFESSIONAL, dt.date(2019, 10, 28), dt.date(2019, 11, 8))]
 
 
 @pytest.fixture
@@ -82,10 +78,14 @@ def candidate(season, point):
 
 
 @pytest.fixture
-def clock():
-    """Frozen inside the professional window."""
-    with time_machine.travel(IN_WINDOW, tick=False) as traveller:
-        yield traveller
+def now():
+    """Inside the professional window."""
+    return IN_WINDOW
+
+
+@pytest.fixture
+def ticking():
+    return False  # frozen inside the window
 
 
 @pytest.fixture(params=["wechat", "alipay", "unionpay"])

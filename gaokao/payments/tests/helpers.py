@@ -5,8 +5,9 @@ from urllib.parse import urlencode
 from django.contrib.auth.hashers import make_password
 
 from gaokao.payments import services
-from gaokao.payments.models import SandboxTrade
 from gaokao.payments.testing import client_transport
+from gaokao.professional import services as professional
+from gaokao.sandbox.models import SandboxTrade
 from gaokao.testing.factories import CandidateFactory, aware
 
 CONFIRM = "confirm-secret-7"
@@ -31,7 +32,7 @@ def choose(candidate, category, **kw):
     kw.setdefault("secondary_item", "")
     kw.setdefault("exam_phone", "13812345678")
     kw.setdefault("confirmation_password", CONFIRM)
-    return services.choose(candidate, category, **kw)
+    return professional.choose(candidate, category, **kw)
 
 
 def start(registration, channel):

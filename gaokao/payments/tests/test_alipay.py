@@ -36,9 +36,9 @@ from gaokao.payments.gateways.base import (
     OrderSpec,
     Reply,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.alipay import mark_paid, notification
 from gaokao.payments.testing import client_transport
+from gaokao.sandbox.alipay import mark_paid, notification
+from gaokao.sandbox.models import SandboxTrade
 
 pytestmark = pytest.mark.django_db
 

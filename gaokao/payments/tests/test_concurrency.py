@@ -1,15 +1,18 @@
 """O6 under load, on PostgreSQL: the same notification delivered to several app servers at
 once makes exactly one transition; two orders of one category paid at once register it
-once and flag the other."""
+once and flag the other; payments started at once (a double click, two tabs, two
+channels) leave at most one order open."""
 
 import pytest
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.payments import config, services
 from gaokao.payments.gateways.base import GatewayState
-from gaokao.payments.models import GatewayMessage, PaymentOrder, Registration
-from gaokao.payments.sandbox.cashier import channel_module, settle
+from gaokao.payments.models import GatewayMessage, PaymentOrder
+from gaokao.payments.services import PaymentRefused
 from gaokao.payments.tests.helpers import IN_WINDOW, choose, start, trade_of
+from gaokao.professional.models import Registration
+from gaokao.sandbox.cashier import channel_module, settle
 from gaokao.testing.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,3 +59,27 @@ def test_o6_two_orders_of_one_category_paid_at_once_register_it_once(
     assert outcomes.count(Outcome.APPLIED) == 1, outcomes
     assert PaymentOrder.objects.filter(state=PaymentOrder.State.PAID).count() == 1
     assert PaymentOrder.objects.filter(needs_review=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    "channels", [("wechat", "wechat"), ("wechat", "alipay")], ids=["same", "different"]
+)
+def test_o6_payments_started_at_once_leave_at_most_one_open_order(
+    postgresql_only, candidate, art, sandbox_setup, clock, channels
+):
+    sandbox_setup("wechat", "alipay")
+    registration = choose(candidate, art)
+
+    def begin(i):
+        return start(registration, channels[i % 2])
+
+    for _round in range(3):
+        results = run_together(4, begin)
+        for result in results:  # an order, or "another payment was started just now"
+            assert isinstance(result, PaymentOrder) or (
+                isinstance(result, PaymentRefused) and result.code == "busy"
+            ), results
+        open_orders = PaymentOrder.objects.filter(state=PaymentOrder.State.CREATED)
+        assert open_orders.count() == 1, list(open_orders.values_list("channel", "pay_kind"))
+        started = {r.pk for r in results if isinstance(r, PaymentOrder)}
+        assert open_orders.get().pk in started or not started

@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from gaokao.payments.models import PaymentOrder
 from gaokao.payments.reconcile import StatementError, parse, reconcile
-from gaokao.payments.sandbox.cashier import settle
 from gaokao.payments.tests.helpers import choose, make_candidate, start, trade_of
+from gaokao.sandbox.cashier import settle
 from gaokao.testing.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db

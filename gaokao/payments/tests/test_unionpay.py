@@ -1,5 +1,6 @@
 """The UnionPay adapter against the sandbox gateway, and both against an independent
-re-implementation of ACP 5.1.0 signMethod=01 written from payments.md §3.2/§3.3 (O6)."""
+re-implementation of ACP 5.1.0 signMethod=01 written from
+docs/domain/payments.md §3.2/§3.3 (O6)."""
 
 import base64
 import dataclasses
@@ -40,9 +41,9 @@ from gaokao.payments.gateways.unionpay import (
     parse_answer,
     sandbox_keys,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox.unionpay import mark_paid, notification
 from gaokao.payments.testing import client_transport
+from gaokao.sandbox.models import SandboxTrade
+from gaokao.sandbox.unionpay import mark_paid, notification
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,26 @@ import time_machine
 from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.payments.models import PaymentOrder, Registration
-from gaokao.payments.sandbox.cashier import settle
-from gaokao.payments.tests.helpers import CONFIRM, choose, make_candidate, start, trade_of
+from gaokao.payments import services
+from gaokao.payments.models import GatewayMessage, PaymentOrder
+from gaokao.payments.tests.helpers import (
+    CONFIRM,
+    IN_WINDOW,
+    choose,
+    make_candidate,
+    reload,
+    start,
+    trade_of,
+)
 from gaokao.portal import session as portal_session
+from gaokao.professional.models import Registration
+from gaokao.sandbox.cashier import channel_module, deliver, settle
 from gaokao.testing.factories import aware, staff_for
 
 pytestmark = pytest.mark.django_db
 
 PROFESSIONAL = reverse("portal:professional")
+Outcome = GatewayMessage.Outcome
 
 
 def sign_in(client, candidate):
@@ -171,6 +182,36 @@ def test_o6_flagged_payments_are_listed_for_the_office(client, county_user, paid
     assert 'data-testid="flagged"' in page.text and "second payment" in page.text
 
 
+def test_o6_a_second_payment_for_a_paid_registration_is_flagged_and_shown_to_the_office(
+    client, county_user, candidate, art, wechat, clock
+):
+    """Money that still arrives for an order of a category already paid through another
+    order is kept, flagged for reconciliation and listed for the office: never silently
+    kept, never counted twice."""
+    registration = choose(candidate, art)
+    first = start(registration, wechat)
+    first_trade = trade_of(first)
+    services.close_order(first)
+    second = start(registration, wechat)
+    settle(trade_of(second), "pay")
+    # The payer had paid the first order too, within its life; its notification comes now.
+    channel_module("wechat").mark_paid(first_trade, IN_WINDOW)
+    assert deliver(first_trade) == 204  # accepted: the gateway must not resend it forever
+    reload(registration, first, second)
+    assert (registration.status, second.state) == (Registration.Status.PAID, "paid")
+    assert first.state == PaymentOrder.State.CLOSED and first.needs_review
+    assert first_trade.transaction_id in first.review_note
+    assert GatewayMessage.objects.filter(order=first, outcome=Outcome.AFTER_CLOSE).exists()
+    assert AuditEvent.objects.filter(action=Action.PAYMENT_FLAGGED).count() == 1
+    client.force_login(county_user)
+    page = client.get(reverse("payments-office:report"))
+    assert [o.out_trade_no for o in page.context["flagged"]] == [first.out_trade_no]
+    assert 'data-testid="flagged"' in page.text and first.out_trade_no in page.text
+    assert {(r["category"], r["paid"], r["amount"]) for r in page.context["rows"]} == {
+        ("美术", 1, "120.00")
+    }
+
+
 def test_o6_the_sandbox_answers_only_when_switched_on(client, settings, candidate, art, wechat):
     assert client.get("/sandbox/").status_code == 200
     settings.PAYMENTS_SANDBOX = False
@@ -183,7 +224,7 @@ def test_o6_the_province_sets_fees_in_the_admin_and_money_records_are_read_only(
 ):
     province = staff_for(season.province, is_staff=True, is_superuser=True)
     client.force_login(province)
-    change = reverse("admin:payments_category_change", args=[art.pk])
+    change = reverse("admin:professional_category_change", args=[art.pk])
     assert client.get(change).status_code == 200
     order = PaymentOrder.objects.get()
     order_page = reverse("admin:payments_paymentorder_change", args=[order.pk])

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +29,9 @@ from gaokao.payments.gateways.base import (
     OrderSpec,
     Reply,
 )
-from gaokao.payments.models import SandboxTrade
-from gaokao.payments.sandbox import wechat as sandbox
 from gaokao.payments.testing import client_transport
+from gaokao.sandbox import wechat as sandbox
+from gaokao.sandbox.models import SandboxTrade
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,8 @@ def test_o6_sandbox_keys_are_fresh_private_files_and_flat_sections(tmp_path):
 def test_o6_config_without_a_key_is_refused(tmp_path):
     ours, _ = wechat.sandbox_keys(tmp_path, "http://testserver/sandbox/wechat")
     del ours["apiv3_key"]
-    with pytest.raises(Exception, match="apiv3_key"):
+    # ImproperlyConfigured, not the KeyError itself: the start names the missing setting.
+    with pytest.raises(ImproperlyConfigured, match=r"\[wechat\] needs apiv3_key"):
         wechat.from_config(ours, tmp_path, client_transport)
 
 

@@ -13,10 +13,11 @@ from django.utils import timezone
 from gaokao.accounts.models import Throttle
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
-from gaokao.payments.models import PaymentOrder, Registration
+from gaokao.payments.models import PaymentOrder
 from gaokao.photos.models import CandidatePhoto, PhotoSource
 from gaokao.photos.services import add_photo
 from gaokao.photos.tests.images import asymmetric, encode
+from gaokao.professional.models import Registration
 from gaokao.retention import services
 from gaokao.retention.models import PurgedSeason
 from gaokao.testing.factories import CandidateFactory, CategoryFactory, SeasonFactory, aware
