@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "gaokao.photos",
     "gaokao.portal",
     "gaokao.payments",
+    "gaokao.professional",
     "gaokao.proofreading",
     "gaokao.comments",
     "gaokao.results",
@@ -181,6 +182,7 @@ INSTALLED_APPS = [
     "gaokao.presets",
     "gaokao.web",
     "gaokao.office",
+    "gaokao.sandbox",
     "gaokao.demo",
 ]
 
@@ -188,6 +190,7 @@ MIDDLEWARE = [
     "gaokao.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gaokao.web.security.SecurityHeadersMiddleware",
+    "gaokao.web.caching.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,6 +198,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "gaokao.gate.middleware.GateMiddleware",
+    "gaokao.web.seasons.NoSeasonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]

@@ -1,3 +1,5 @@
+"""Password hashing tuned for the app servers of this system."""
+
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 

@@ -1,3 +1,6 @@
+"""工作人员 — staff accounts (their role and the one unit they work for) and the sign-in
+throttle."""
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -5,10 +8,10 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import UnitQuerySet
 from gaokao.lib.idnumber import validate_resident_id
 from gaokao.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedTextField
-from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.regions.jurisdiction import UnitQuerySet
+from gaokao.regions.models import OwnedByUnit, Region
 
 
 class Role(models.TextChoices):
@@ -25,33 +28,17 @@ class StaffManager(UserManager.from_queryset(UnitQuerySet)):  # type: ignore[mis
     pass
 
 
-class StaffUser(BlindIndexedModel, AbstractUser):
+class StaffUser(BlindIndexedModel, OwnedByUnit, AbstractUser):
     """工作人员 — a staff account of the province, a city, a county or a registration point.
 
     A province, city or county account belongs to a region of that level, a point account
-    to a registration point. That unit is the account's jurisdiction.
+    to a registration point (`OwnedByUnit`). That unit is the account's jurisdiction.
     """
 
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
 
     role = models.CharField(_("role"), max_length=8, choices=Role)
-    region = models.ForeignKey(
-        Region,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="staff",
-        verbose_name=_("region"),
-    )
-    point = models.ForeignKey(
-        RegistrationPoint,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="staff",
-        verbose_name=_("registration point"),
-    )
     # Real-name data (实名认证), entered by the level above and confirmed at first login.
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
     # Encrypted at rest like the candidates' numbers; found by its blind index.
@@ -72,14 +59,12 @@ class StaffUser(BlindIndexedModel, AbstractUser):
         verbose_name = _("staff account")
         verbose_name_plural = _("staff accounts")
         constraints = [
+            *OwnedByUnit.Meta.constraints,
             models.UniqueConstraint(Lower("username"), name="staff_username_unique_ignoring_case"),
+            # With exactly one unit set (above): the kind of unit the role needs.
             models.CheckConstraint(
-                condition=Q(role="point", point__isnull=False, region__isnull=True)
-                | Q(
-                    role__in=["province", "city", "county"],
-                    point__isnull=True,
-                    region__isnull=False,
-                ),
+                condition=Q(role="point", point__isnull=False)
+                | Q(role__in=["province", "city", "county"], region__isnull=False),
                 name="staff_unit_matches_role",
             ),
         ]
@@ -88,7 +73,7 @@ class StaffUser(BlindIndexedModel, AbstractUser):
         return f"{self.username} ({self.real_name})" if self.real_name else self.username
 
     def clean(self) -> None:
-        super().clean()
+        # The role's kind of unit first: its message says more than "exactly one unit".
         if self.role == Role.POINT:
             if self.point_id is None or self.region_id is not None:
                 raise ValidationError(_("A point account belongs to a registration point."))
@@ -97,16 +82,12 @@ class StaffUser(BlindIndexedModel, AbstractUser):
                 raise ValidationError(_("This account must belong to a region."))
             if self.region.level != ROLE_LEVEL[self.role]:
                 raise ValidationError(_("The region's level does not match the account's role."))
+        super().clean()
 
     @property
     def needs_setup(self) -> bool:
         """True until the person completed real-name authentication and enrolled TOTP."""
         return self.real_name_verified_at is None or not self.totp_secret
-
-    @property
-    def unit(self) -> Region | RegistrationPoint:
-        """The region or point this account works for."""
-        return self.point if self.role == Role.POINT else self.region
 
     @property
     def county(self) -> Region | None:

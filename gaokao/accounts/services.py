@@ -238,8 +238,7 @@ def create_account(
     user = StaffUser(
         username=username_for(unit),
         role=role,
-        region=None if role == Role.POINT else unit,
-        point=unit if role == Role.POINT else None,
+        unit=unit,
         real_name=clean_text(real_name),  # no bidi override or zero-width tricks in names
         id_number=id_number,
         mobile=mobile.strip(),

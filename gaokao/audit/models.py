@@ -1,10 +1,12 @@
+"""审计 — the audit trail's rows: every kind of action, the events and the heads of their hash
+chains."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import UnitQuerySet
-from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.regions.models import OwnedByUnit, unit_check
 
 
 class Action(models.TextChoices):
@@ -91,12 +93,16 @@ class Action(models.TextChoices):
     PURGED = "retention.purged", _("Personal data of a closed season removed")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(OwnedByUnit):
     """审计日志 — one append-only record of who did what, when, from where.
 
-    `region`/`point` name the unit the event belongs to, which decides who may read it
-    (the unit's own staff and every level above). `detail` holds what changed.
+    `region`/`point` name the unit the event belongs to (`OwnedByUnit`), which decides who
+    may read it (the unit's own staff and every level above). An event with no unit of its
+    own belongs to the province; only before any province exists does it belong to none,
+    hence `unit_required = False`. `detail` holds what changed.
     """
+
+    unit_required = False
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -110,10 +116,6 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(_("by"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=48, choices=Action, db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+")
-    point = models.ForeignKey(
-        RegistrationPoint, models.PROTECT, null=True, blank=True, related_name="+"
-    )
     target = models.CharField(_("object"), max_length=200, blank=True)
     # The object as data, when it is a model instance: its label ("candidates.candidate")
     # and primary key. `target` is only its name at the time, for display.
@@ -128,15 +130,14 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     hash = models.CharField(max_length=64, blank=True, editable=False)
 
-    objects = UnitQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_event_target")]
         constraints = [
-            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq")
+            unit_check(required=False),
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq"),
         ]
 
     def __str__(self) -> str:

@@ -54,8 +54,7 @@ def record(
         actor=actor,
         actor_label=(label or (actor.username if actor is not None else ""))[:150],
         ip=_ip_field.get_prep_value(client_ip(request)),
-        region=unit if isinstance(unit, Region) else None,
-        point=unit if isinstance(unit, RegistrationPoint) else None,
+        unit=unit,
         target=str(target)[:200] if target is not None else "",
         # As the database will give it back (keys as text, tuples as lists), so that the
         # hash computed now is the one a verification recomputes.

@@ -1,3 +1,5 @@
+"""代码表 — the code tables (ethnicity, subject track, …) as rows the province edits."""
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _

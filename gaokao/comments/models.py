@@ -12,10 +12,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import NOTHING, UnitQuerySet, scoped_manager
 from gaokao.candidates.models import Candidate
 from gaokao.notices.models import chain_region_ids
-from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.regions.jurisdiction import NOTHING, UnitQuerySet, scoped_manager
+from gaokao.regions.models import OwnedByUnit
 
 # The one length limit of a comment and of a template's text, counted in characters after
 # control and format characters are dropped.
@@ -51,16 +51,8 @@ class Comment(models.Model):
 
 
 class TemplateQuerySet(UnitQuerySet):
-    def owned_by(self, user: Any) -> TemplateQuerySet:
-        """The templates of the user's own unit: the ones the user may delete."""
-        role = getattr(user, "role", None)
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.filter(NOTHING)
-        if role == "point":
-            return self.filter(point_id=user.point_id)
-        if role in ("province", "city", "county"):
-            return self.filter(region_id=user.region_id)
-        return self.filter(NOTHING)
+    """`owned_by(user)` (from UnitQuerySet): the templates of the user's own unit, the ones
+    the user may delete."""
 
     def usable_by(self, user: Any) -> TemplateQuerySet:
         """The templates the user may insert: the own unit's and those of every level above
@@ -73,23 +65,10 @@ class TemplateQuerySet(UnitQuerySet):
         )
 
 
-class CommentTemplate(models.Model):
-    """评语模板 — a snippet a unit (a point or a region) reuses when writing comments.
+class CommentTemplate(OwnedByUnit):
+    """评语模板 — a snippet a unit (a point or a region) reuses when writing comments; it
+    belongs to that one unit (`OwnedByUnit`)."""
 
-    Exactly one of `region` and `point` is set, as for audit events.
-    """
-
-    region = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
-    )
-    point = models.ForeignKey(
-        RegistrationPoint,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("registration point"),
-    )
     title = models.CharField(_("title"), max_length=TEMPLATE_TITLE_LIMIT)
     text = models.CharField(_("text"), max_length=COMMENT_LIMIT)
     created_by = models.ForeignKey(
@@ -104,11 +83,7 @@ class CommentTemplate(models.Model):
         verbose_name = _("comment template")
         verbose_name_plural = _("comment templates")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(region__isnull=True, point__isnull=False)
-                | Q(region__isnull=False, point__isnull=True),
-                name="comment_template_one_unit",
-            ),
+            *OwnedByUnit.Meta.constraints,
             models.UniqueConstraint(
                 fields=["region", "title"],
                 condition=Q(region__isnull=False),
@@ -123,10 +98,6 @@ class CommentTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def unit(self) -> Region | RegistrationPoint:
-        return self.point if self.point_id else self.region
 
 
 class CommentUpload(models.Model):

@@ -2,7 +2,7 @@
 
 Every write locks the candidate's row first, so a comment and the candidate's submission
 upward (which moves `stage`) never cross: the stage checked is the stage the write commits
-under. Refusals are `IntakeRefused` (`Locked` for a submitted record), whose message is
+under. Refusals are `CommentRefused` (`Locked` for a submitted record), whose message is
 shown to staff as it is.
 """
 
@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates.errors import CandidateRefused, Locked
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.services import IntakeRefused
+from gaokao.candidates.stage import check_editable, is_editable_by
 from gaokao.comments.models import (
     COMMENT_LIMIT,
     TEMPLATE_TITLE_LIMIT,
@@ -37,8 +38,12 @@ from gaokao.lib.spreadsheet import SpreadsheetError, read_rows
 from gaokao.lib.text import clean_text
 from gaokao.notices.services import clean_filename
 from gaokao.regions.models import RegistrationPoint
-from gaokao.seasons.models import Season
-from gaokao.submission.rules import check_editable, is_editable_by
+from gaokao.seasons import current
+
+
+class CommentRefused(CandidateRefused):
+    """A comment, a template or an import of comments is refused (S8)."""
+
 
 __all__ = ["COMMENT_LIMIT", "SpreadsheetError"]
 
@@ -64,7 +69,7 @@ def clean_comment(value: Any) -> str:
 
 def check_length(text: str) -> str:
     if len(text) > COMMENT_LIMIT:
-        raise IntakeRefused(
+        raise CommentRefused(
             _("At most %(limit)d characters; this text has %(length)d.")
             % {"limit": COMMENT_LIMIT, "length": len(text)},
             code="too_long",
@@ -88,17 +93,13 @@ def comment_of(candidate: Candidate) -> Comment | None:
         return None
 
 
-def current_season() -> Season | None:
-    return Season.objects.filter(is_current=True).first()
-
-
 def may_write(user: Any) -> bool:
     """Comments are written at the point and the county (S8)."""
     return getattr(user, "role", None) in ("point", "county")
 
 
-def _stale() -> IntakeRefused:
-    return IntakeRefused(
+def _stale() -> CommentRefused:
+    return CommentRefused(
         _(
             "Someone else changed this comment a moment ago. Your input is kept; check the"
             " comment now on record and save again."
@@ -127,7 +128,7 @@ def save_comment(
     """Write the comment on `candidate` as `by` (point or county staff) from a form based on
     the comment's `version` (0: there was none). Returns whether anything changed: saving
     the text already on record writes and records nothing. An empty text clears the
-    comment. Raises IntakeRefused: too long, stale version, or locked (submitted) record."""
+    comment. Raises CommentRefused: too long, stale version, or locked (submitted) record."""
     if not may_write(by):
         raise PermissionDenied("Only point and county staff write comments.")
     text = check_length(clean_comment(text))
@@ -175,21 +176,21 @@ def create_template(
         raise PermissionDenied("Only point and county staff keep comment templates.")
     title, text = clean_comment(title), check_length(clean_comment(text))
     if not title or len(title) > TEMPLATE_TITLE_LIMIT:
-        raise IntakeRefused(
+        raise CommentRefused(
             _("A template needs a title of at most %(limit)d characters.")
             % {"limit": TEMPLATE_TITLE_LIMIT},
             code="title",
         )
     if not text:
-        raise IntakeRefused(_("A template needs a text."), code="text")
+        raise CommentRefused(_("A template needs a text."), code="text")
     unit = _unit_lookup(by)
     mine = CommentTemplate.objects.select_for_update().filter(**unit)
     if mine.count() >= MAX_TEMPLATES:
-        raise IntakeRefused(
+        raise CommentRefused(
             _("A unit keeps at most %(max)d templates; delete one first.") % {"max": MAX_TEMPLATES},
             code="too_many",
         )
-    refused = IntakeRefused(
+    refused = CommentRefused(
         _("Your unit already has a template titled “%(title)s”.") % {"title": title},
         code="duplicate",
     )
@@ -368,9 +369,7 @@ def check_rows(
     """Check every line for `user`, against the current season. With `lock` (in a
     transaction) the candidates and comments concerned stay locked until it ends."""
     entries = list(entries)
-    season = current_season()
-    if season is None:
-        raise IntakeRefused(_("There is no current season."), code="no_season")
+    season = current()
     numbers = sorted({number for _line, number, _text in entries if number})
     mine: dict[str, Candidate] = {}  # the user's own candidates, by number
     for chunk in _chunks(numbers):
@@ -435,7 +434,7 @@ def _judge(row: ReportRow, candidate: Candidate, comment: Comment | None, user: 
         row.status = RowStatus.LOCKED
         try:
             check_editable(candidate, user.role)
-        except IntakeRefused as e:
+        except Locked as e:
             row.message = " ".join(e.messages)
     elif not row.text:
         row.status = RowStatus.EMPTY
@@ -500,10 +499,10 @@ def apply_import(
         if upload.uploaded_by_id != by.pk:
             raise PermissionDenied("Only the uploader imports an upload.")
         if upload.applied_at is not None:
-            raise IntakeRefused(_("This file is already imported."), code="applied")
+            raise CommentRefused(_("This file is already imported."), code="applied")
         data = bytes(upload.data)
         if sha256_of(data) != upload.sha256:
-            raise IntakeRefused(_("The stored upload is damaged; upload the file again."))
+            raise CommentRefused(_("The stored upload is damaged; upload the file again."))
         rows = check_rows(read_comment_file(data, upload.filename), by, lock=True)
         report = ImportReport(upload.filename, upload.sha256, rows)
         if report.plan() != upload.plan:

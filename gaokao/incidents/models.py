@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import UnitQuerySet
-from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.regions.jurisdiction import UnitQuerySet
+from gaokao.regions.models import OwnedByUnit, Region, RegistrationPoint
 
 TEXT_LIMIT = 2000
 
@@ -68,8 +68,9 @@ class IncidentQuerySet(UnitQuerySet):
         return self.filter(Q(region=pk) | Q(region__parent=pk) | Q(point__county__parent=pk))
 
 
-class Incident(models.Model):
-    """突发事件 — an incident reported by one unit (a point, or a region of any level).
+class Incident(OwnedByUnit):
+    """突发事件 — an incident reported by one unit (a point, or a region of any level): the
+    unit it belongs to (`OwnedByUnit`).
 
     `current_level` is the level handling it: the reporter's at first, higher each time it is
     passed up. It is visible at once to every level above the reporter. `version` goes up
@@ -77,22 +78,6 @@ class Incident(models.Model):
     a page that is out of date is refused rather than silently overriding another.
     """
 
-    region = models.ForeignKey(
-        Region,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reported by region"),
-    )
-    point = models.ForeignKey(
-        RegistrationPoint,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reported by point"),
-    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind)
     severity = models.CharField(
         _("severity"), max_length=16, choices=Severity, default=Severity.SERIOUS
@@ -131,11 +116,7 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         indexes = [models.Index(fields=["status", "-reported_at"], name="incident_status_reported")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(region__isnull=True, point__isnull=False)
-                | Q(region__isnull=False, point__isnull=True),
-                name="incident_reported_by_one_unit",
-            ),
+            *OwnedByUnit.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(status="open", resolved_at__isnull=True)
                 | Q(status="resolved", resolved_at__isnull=False),
@@ -147,13 +128,8 @@ class Incident(models.Model):
         return f"#{self.pk} {self.get_kind_display()} · {self.unit}"
 
     @property
-    def unit(self) -> Region | RegistrationPoint:
-        """The unit that reported it."""
-        return self.point if self.point_id else self.region
-
-    @property
     def reporter_level(self) -> str:
-        return Level.POINT if self.point_id else self.region.level
+        return self.unit_level
 
     def chain(self) -> list[tuple[str, Region | RegistrationPoint]]:
         """(level, unit) from the reporter up to the province."""
@@ -184,9 +160,10 @@ class Entry(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
-class IncidentEntry(models.Model):
+class IncidentEntry(OwnedByUnit):
     """One line of an incident's timeline: its report, a comment, a pass up, a resolution
-    or a reopening, by whom, for which unit, when. Append-only."""
+    or a reopening, by whom, for which unit (`OwnedByUnit`: the author's unit), when.
+    Append-only."""
 
     incident = models.ForeignKey(
         Incident, models.CASCADE, related_name="entries", verbose_name=_("incident")
@@ -196,17 +173,6 @@ class IncidentEntry(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by")
     )
-    region = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
-    )
-    point = models.ForeignKey(
-        RegistrationPoint,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("registration point"),
-    )
     text = models.TextField(_("text"), blank=True, max_length=TEXT_LIMIT)
     from_level = models.CharField(_("from level"), max_length=16, choices=Level, blank=True)
     to_level = models.CharField(_("to level"), max_length=16, choices=Level, blank=True)
@@ -215,10 +181,7 @@ class IncidentEntry(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("incident entry")
         verbose_name_plural = _("incident entries")
+        constraints = [*OwnedByUnit.Meta.constraints]
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    @property
-    def unit(self) -> Region | RegistrationPoint | None:
-        return self.point if self.point_id else self.region

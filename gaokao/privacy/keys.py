@@ -9,12 +9,17 @@ rotation").
 - the old index key: set only while `gaokao privacy rotate --reindex` runs after a change of
   the index key, so that look-ups find rows that still carry the old index.
 
-Where they come from, first found wins: the settings (DATA_KEYS, INDEX_KEY, OLD_INDEX_KEY),
-the environment (GAOKAO_DATA_KEYS as "id:base64,id:base64", GAOKAO_INDEX_KEY and
-GAOKAO_OLD_INDEX_KEY as base64, each also from a file named by the variable with _FILE),
-and, with SQLite only, like SECRET_KEY, the file DATA_DIR/keys that is generated on first
-use (mode 0600) in the same NAME=value form. With a database server several app servers
-must share the keys, so none is ever generated there: the start is refused instead.
+Where they come from: the settings DATA_KEYS, INDEX_KEY and OLD_INDEX_KEY, which
+gaokao/settings.py reads once from the environment (GAOKAO_DATA_KEYS as
+"id:base64,id:base64", GAOKAO_INDEX_KEY and GAOKAO_OLD_INDEX_KEY as base64, each also from
+a file named by the variable with _FILE); without them, like SECRET_KEY, the file
+DATA_DIR/keys in the same NAME=value form, generated on first use (mode 0600) with SQLite
+only. With a database server several app servers must share the keys, so none is ever
+generated there: without keys in the settings or a key file, the start is refused.
+
+The settings are parsed once; a test that changes them (pytest-django's `settings`) has
+them read again (`setting_changed`). The key file is looked at again after a second, so
+that `gaokao privacy new-key` reaches a running server.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ import functools
 import os
 import re
 import secrets
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,27 +150,12 @@ def _setting(name: str):
     return value or None
 
 
-def _env(name: str) -> str | None:
-    """NAME, or the file named by NAME_FILE (container and systemd secrets)."""
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as e:
-            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {e}") from e
-    return os.environ.get(name) or None
-
-
-def _configured() -> tuple[str | tuple | None, str | bytes | None, str | bytes | None, str]:
-    """The raw values from the settings or else the environment, and where they came from."""
-    data, index = _setting("DATA_KEYS"), _setting("INDEX_KEY")
-    if data or index:
-        old = _setting("OLD_INDEX_KEY") or _env(OLD_INDEX_KEY_VAR)
-        if data and not isinstance(data, str):
-            data = tuple(tuple(pair) for pair in data)
-        return data, index, old, "settings"
-    data, index = _env(DATA_KEYS_VAR), _env(INDEX_KEY_VAR)
-    return data, index, _env(OLD_INDEX_KEY_VAR), "environment"
+def _configured() -> tuple[str | tuple | None, str | bytes | None, str | bytes | None]:
+    """The raw values of the settings (data keys, index key, old index key)."""
+    data, index, old = _setting("DATA_KEYS"), _setting("INDEX_KEY"), _setting("OLD_INDEX_KEY")
+    if data and not isinstance(data, str):
+        data = tuple(tuple(pair) for pair in data)
+    return data, index, old
 
 
 def _database_is_sqlite() -> bool:
@@ -176,21 +165,15 @@ def _database_is_sqlite() -> bool:
     return engine == "django.db.backends.sqlite3"
 
 
-def _running_tests() -> bool:
-    # The test suite gives each test its own data folder (and so its own generated keys),
-    # on PostgreSQL too; the commands it runs in a subprocess inherit PYTEST_VERSION, which
-    # pytest sets while it runs.
-    return "pytest" in sys.modules or "PYTEST_VERSION" in os.environ
-
-
 def refusal() -> str | None:
     """Why this installation cannot run (no keys with a database server), or None."""
-    data, index, _old, _source = _configured()
+    data, index, _old = _configured()
     if data and index:
         return None
     if data or index:
         return f"set both {DATA_KEYS_VAR} and {INDEX_KEY_VAR} (or neither, with SQLite): see {DOC}"
-    if _database_is_sqlite() or _running_tests():
+    # A key file already there (one app server, or moved from SQLite) is used, never made.
+    if _database_is_sqlite() or keys_file().exists():
         return None
     return (
         f"{DATA_KEYS_VAR} and {INDEX_KEY_VAR} (or their _FILE) must be set with a database"
@@ -265,30 +248,31 @@ def _from_file(path: Path, mtime_ns: int) -> Keys:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _parsed(data, index, old, source: str) -> Keys:
+def _parsed(data, index, old) -> Keys:
     return Keys(
-        data=parse_data_keys(data, "DATA_KEYS" if source == "settings" else DATA_KEYS_VAR),
-        index=_decode_key(index, "INDEX_KEY" if source == "settings" else INDEX_KEY_VAR),
+        # Named as operators set them (gaokao/settings.py reads the settings from these).
+        data=parse_data_keys(data, DATA_KEYS_VAR),
+        index=_decode_key(index, INDEX_KEY_VAR),
         old_index=_decode_key(old, OLD_INDEX_KEY_VAR) if old else None,
-        source=source,
+        source="settings",
     )
 
 
 def uses_keys_file() -> bool:
-    data, index, _old, _source = _configured()
+    data, index, _old = _configured()
     return not (data or index)
 
 
-# Reading the settings, the environment and the key file for every value would cost more
-# than the AES-GCM itself (600,000 values in an export): what was found is kept for a
-# second, and forgotten at once when the settings change or the key file is rewritten.
+# Reading the key file for every value would cost more than the AES-GCM itself (600,000
+# values in an export): what was found there is kept for a second. Keys from the settings
+# are kept until the settings change. Both are forgotten at once when the settings change
+# or the key file is rewritten.
 _TTL = 1.0
-_cached: tuple[float, Keys] | None = None
+_cached: tuple[float | None, Keys] | None = None  # (when read, None: for good; the keys)
 
 
 def forget() -> None:
-    """Read the keys afresh at the next use (after the environment changed, in tests)."""
+    """Read the keys afresh at the next use."""
     global _cached
     _cached = None
 
@@ -300,27 +284,24 @@ def _setting_changed(setting, **kwargs):
 
 
 def get_keys() -> Keys:
-    """The keys in force: configured, or (SQLite, tests) those of the data folder's key
-    file, generated on first use."""
+    """The keys in force: those of the settings, or else those of the data folder's key
+    file (generated on first use with SQLite)."""
     global _cached
     cached, now = _cached, time.monotonic()
-    if cached is not None and now - cached[0] < _TTL:
+    if cached is not None and (cached[0] is None or now - cached[0] < _TTL):
         return cached[1]
     found = _load()
-    _cached = (now, found)
+    _cached = (None if found.source == "settings" else now, found)
     return found
 
 
 def _load() -> Keys:
-    data, index, old, source = _configured()
-    if data or index:
-        problem = refusal()
-        if problem:
-            raise ImproperlyConfigured(problem)
-        return _parsed(data, index, old, source)
     problem = refusal()
     if problem:
         raise ImproperlyConfigured(problem)
+    data, index, old = _configured()
+    if data or index:
+        return _parsed(data, index, old)
     path = keys_file()
     try:
         stat = path.stat()

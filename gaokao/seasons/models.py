@@ -19,12 +19,6 @@ class PhaseKind(models.TextChoices):
     YOUTH = "youth", _("Gaokao-youth registration")  # R2.5
 
 
-class SeasonQuerySet(models.QuerySet):
-    def current(self) -> "Season":
-        """The season the system works on now (exactly one is marked current)."""
-        return self.select_related("province").get(is_current=True)
-
-
 class Season(models.Model):
     """报名季 — one year's registration in one province, with its schedule."""
 
@@ -36,6 +30,7 @@ class Season(models.Model):
         verbose_name=_("province"),
     )
     name = models.CharField(_("name"), max_length=100)
+    # At most one season is current (the constraint below); gaokao.seasons.current() finds it.
     is_current = models.BooleanField(_("current season"), default=False)
     # The day from which the season's personal data may be removed (`gaokao purge`).
     retain_until = models.DateField(
@@ -44,8 +39,6 @@ class Season(models.Model):
         blank=True,
         help_text=_("After this day, `gaokao purge` may remove the season's personal data."),
     )
-
-    objects = SeasonQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "name"]

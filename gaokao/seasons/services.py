@@ -33,10 +33,6 @@ class ExtensionRefused(ValidationError):
     """A grant or withdrawal refused; the message is shown to the province as it is."""
 
 
-def current_season() -> Season | None:
-    return Season.objects.select_related("province").filter(is_current=True).first()
-
-
 def may_grant(user: Any, season: Season) -> bool:
     """Only the province authority of the season's province grants extensions."""
     return bool(

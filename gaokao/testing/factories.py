@@ -114,6 +114,18 @@ def extend(phase: Phase, region: Region, closes: dt.date, reason: str = "测试�
     )
 
 
+def make_range(season: Season, point: RegistrationPoint, track: str, first: int, last: int):
+    """The point's numbers `first` to `last` for subject track `track` (code tables loaded),
+    none issued yet."""
+    from gaokao.codes.models import Code, Table
+    from gaokao.numbering.models import NumberRange
+
+    code = Code.objects.get(table=Table.SUBJECT_TRACK, code=track)
+    return NumberRange.objects.create(
+        season=season, point=point, subject_track=code, first=first, last=last, next_serial=first
+    )
+
+
 def resident_id(n: int, area: str = "430102", birth: str = "20020315") -> str:
     """A well-formed, made-up resident ID number; `n` picks the sequence digits."""
     first17 = f"{area}{birth}{n % 1000:03d}"
@@ -145,7 +157,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     """A priced art category open to the art tracks (艺术（文）3, 艺术（理）7)."""
 
     class Meta:
-        model = "payments.Category"
+        model = "professional.Category"
 
     season = factory.SubFactory(SeasonFactory)
     code = factory.Sequence(lambda n: f"C{n}")

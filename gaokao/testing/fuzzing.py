@@ -39,7 +39,10 @@ JSON = st.recursive(
 @contextlib.contextmanager
 def rolled_back():
     """Run one example in a savepoint that is undone, so that the examples of one test do
-    not see each other's rows."""
-    with transaction.atomic():
+    not see each other's rows. Marked as the test case's own block, as Django marks the
+    test's transaction: a service's durable block (one sync change) runs inside it."""
+    block = transaction.atomic()
+    block._from_testcase = True
+    with block:
         yield
         transaction.set_rollback(True)

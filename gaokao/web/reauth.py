@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -55,7 +54,7 @@ def is_recent(request: HttpRequest) -> bool:
 @receiver(user_logged_in, dispatch_uid="gaokao.web.reauth.signed_in")
 def _signed_in(sender, request, user, **kwargs) -> None:
     # login() is called only once both factors passed (auth_views._finish); the admin's
-    # password-only login page is closed (admin_site). So a sign-in is a fresh
+    # password-only login page is closed (gaokao.admin.site). So a sign-in is a fresh
     # authentication.
     if request is not None and hasattr(request, "session"):
         mark(request)
@@ -142,7 +141,6 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @sensitive_post_parameters("password", "code")
-@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauth(request):
@@ -158,4 +156,4 @@ def reauth(request):
             record(Action.REAUTHENTICATED, request=request, next=next_url)
             return redirect(next_url)
     context = {"form": form, "next": next_url, "minutes": WINDOW_SECONDS // 60}
-    return render(request, "accounts/reauth.html", context)
+    return render(request, "web/reauth.html", context)

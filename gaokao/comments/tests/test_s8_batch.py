@@ -9,11 +9,11 @@ from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.models import Stage
-from gaokao.candidates.services import IntakeRefused
+from gaokao.candidates.stage import Locked
 from gaokao.comments import services
 from gaokao.comments.models import COMMENT_LIMIT, Comment, CommentTemplate
-from gaokao.comments.views import PAGE_SIZE
-from gaokao.submission.rules import Locked
+from gaokao.comments.services import CommentRefused
+from gaokao.office.comments.views import PAGE_SIZE
 from gaokao.testing.factories import PointFactory, staff_for
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +227,7 @@ def test_s8_hostile_text_is_escaped_stripped_or_refused(client, point_user, make
 
 def test_s8_exactly_the_limit_is_accepted(point_user, candidate):
     assert services.save_comment(candidate, text="好" * COMMENT_LIMIT, version=0, by=point_user)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(CommentRefused) as refused:
         services.save_comment(candidate, text="好" * (COMMENT_LIMIT + 1), version=1, by=point_user)
     assert refused.value.code == "too_long"
 

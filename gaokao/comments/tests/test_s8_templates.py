@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.candidates.services import IntakeRefused
 from gaokao.comments import services
 from gaokao.comments.models import COMMENT_LIMIT, TEMPLATE_TITLE_LIMIT, CommentTemplate
+from gaokao.comments.services import CommentRefused
 from gaokao.testing.factories import PointFactory, staff_for
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_s8_delete_asks_first_then_deletes_and_audits(client, point_user, point)
     ],
 )
 def test_s8_bad_templates_are_refused(point_user, title, text, code):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(CommentRefused) as refused:
         services.create_template(title=title, text=text, by=point_user)
     assert refused.value.code == code
     assert not CommentTemplate.objects.exists()
@@ -97,14 +97,14 @@ def test_s8_bad_template_form_keeps_the_input(client, point_user):
 
 def test_s8_titles_are_unique_in_a_unit_and_the_number_is_limited(point_user, county, monkeypatch):
     services.create_template(title="同名", text="一", by=point_user)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(CommentRefused) as refused:
         services.create_template(title="同名", text="二", by=point_user)
     assert refused.value.code == "duplicate"
     # Another point may use the same title.
     services.create_template(title="同名", text="三", by=staff_for(PointFactory(county=county)))
     monkeypatch.setattr(services, "MAX_TEMPLATES", 2)
     services.create_template(title="第二个", text="二", by=point_user)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(CommentRefused) as refused:
         services.create_template(title="第三个", text="三", by=point_user)
     assert refused.value.code == "too_many"
 

@@ -4,7 +4,6 @@ city with a sibling county, and `other_county` (with `other_point`) in another c
 import datetime as dt
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from gaokao.incidents import services
@@ -13,10 +12,19 @@ from gaokao.testing.factories import CountyFactory, PointFactory, aware, staff_f
 NOW = aware(2019, 11, 5, 10, 0)
 
 
+@pytest.fixture
+def now():
+    return NOW
+
+
+@pytest.fixture
+def ticking():
+    return False
+
+
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def at_now(clock):
+    """Every test here runs with the clock stopped at NOW."""
 
 
 @pytest.fixture

@@ -29,24 +29,9 @@ def other_city(other_county, province):
 
 
 @pytest.fixture
-def province_user(province):
-    return staff_for(province)
-
-
-@pytest.fixture
-def city_user(city):
-    return staff_for(city)
-
-
-@pytest.fixture
 def sibling_county_user(sibling_county):
     PointFactory(county=sibling_county)
     return staff_for(sibling_county)
-
-
-@pytest.fixture
-def other_city_user(other_city):
-    return staff_for(other_city)
 
 
 @pytest.fixture

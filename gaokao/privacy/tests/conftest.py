@@ -3,26 +3,20 @@
 import datetime as dt
 
 import pytest
-import time_machine
 
-from gaokao.candidates.tests.conftest import make_range
-from gaokao.seasons.models import PhaseKind
-from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase
+from gaokao.testing.factories import CandidateFactory, make_range
 
 IN_MAIN = dt.datetime(2019, 11, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 @pytest.fixture
-def main_window():
-    with time_machine.travel(IN_MAIN):
-        yield
+def now():
+    return IN_MAIN
 
 
 @pytest.fixture
-def season(county, codes):
-    season = SeasonFactory(province=county.parent.parent, is_current=True)
-    add_phase(season, PhaseKind.MAIN, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 11, 8))
-    return season
+def main_window(clock):
+    """The test at IN_MAIN, inside the shared season's main window."""
 
 
 @pytest.fixture

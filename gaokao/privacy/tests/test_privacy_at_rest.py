@@ -10,12 +10,18 @@ from gaokao.accounts.models import StaffUser
 from gaokao.candidates import services
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.services import IntakeRefused
-from gaokao.candidates.tests.conftest import card, make_range
+from gaokao.candidates.tests.conftest import card
 from gaokao.privacy import crypto, keys
 from gaokao.privacy.crypto import DecryptionError
 from gaokao.privacy.fields import PlaintextLookup, bulk_update_indexed, with_indexes
 from gaokao.privacy.lookups import by_index
-from gaokao.testing.factories import CandidateFactory, PointFactory, SeasonFactory, resident_id
+from gaokao.testing.factories import (
+    CandidateFactory,
+    PointFactory,
+    SeasonFactory,
+    make_range,
+    resident_id,
+)
 
 NUMBER = resident_id(501)
 TABLE = Candidate._meta.db_table

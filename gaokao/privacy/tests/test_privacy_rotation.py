@@ -176,11 +176,10 @@ def test_o4_privacy_status_lists_the_keys_and_what_is_left(people):
     assert keys.current_data_key()[0] in out and "candidates.candidate.id_number" in out
 
 
-def test_o4_privacy_with_configured_keys_new_key_only_prints_what_to_do(key_file, monkeypatch):
-    entry = keys.format_data_keys([("k1", bytes(32))])
-    monkeypatch.setenv(keys.DATA_KEYS_VAR, entry)
-    monkeypatch.setenv(keys.INDEX_KEY_VAR, keys.encoded(bytes(range(32))))
-    keys.forget()
+def test_o4_privacy_with_configured_keys_new_key_only_prints_what_to_do(key_file, settings):
+    before = key_file.read_text()
+    settings.DATA_KEYS = keys.format_data_keys([("k1", bytes(32))])
+    settings.INDEX_KEY = keys.encoded(bytes(range(32)))
     out = run("new-key")
-    assert keys.DATA_KEYS_VAR in out and not key_file.exists()
+    assert keys.DATA_KEYS_VAR in out and key_file.read_text() == before  # the file untouched
     assert keys.OLD_INDEX_KEY_VAR in run("new-key", "--index")

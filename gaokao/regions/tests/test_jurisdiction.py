@@ -11,9 +11,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from gaokao.accounts.jurisdiction import get_visible_or_404
 from gaokao.accounts.models import Role, StaffUser
 from gaokao.candidates.models import Candidate
+from gaokao.regions.jurisdiction import get_visible_or_404
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.testing.factories import (
     CandidateFactory,

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.candidates.services import IntakeRefused
-from gaokao.portal import services as portal
+from gaokao.candidates import own_data
+from gaokao.candidates.errors import DataRefused
 from gaokao.seasons import services
 from gaokao.seasons.models import Extension, PhaseKind, day_end
 from gaokao.testing.factories import (
@@ -74,10 +74,10 @@ def candidate_at(season, point):
 def save_in_portal(candidate, mobile="13812345678"):
     """The candidate's save through the portal's one entry point (the rule it follows is
     `season.is_open`)."""
-    data = {name: "" for name in portal.DATA_FIELDS}
+    data = {name: "" for name in own_data.DATA_FIELDS}
     data["mobile"] = mobile
     candidate.refresh_from_db()
-    return portal.save_candidate_data(
+    return own_data.save_candidate_data(
         candidate,
         version=candidate.version,
         data=data,
@@ -120,7 +120,7 @@ def test_e6_a_county_extension_opens_the_portal_save_there_and_nowhere_else(
     here = candidate_at(season, point)
     sibling = candidate_at(season, PointFactory(county=sibling_county))
     elsewhere = candidate_at(season, other_point)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(DataRefused) as refused:
         save_in_portal(here)
     assert refused.value.code == "window_closed"
 
@@ -129,7 +129,7 @@ def test_e6_a_county_extension_opens_the_portal_save_there_and_nowhere_else(
 
     assert save_in_portal(here).mobile == "13812345678"
     for candidate in (sibling, elsewhere):
-        with pytest.raises(IntakeRefused) as refused:
+        with pytest.raises(DataRefused) as refused:
             save_in_portal(candidate)
         assert refused.value.code == "window_closed"
     assert season.is_open(PhaseKind.MAIN, county)
@@ -138,7 +138,7 @@ def test_e6_a_county_extension_opens_the_portal_save_there_and_nowhere_else(
     # A date alone means the end of that day; the next second the county is closed again.
     assert main.ends_at_for(county) == day_end(dt.date(2019, 11, 12))
     after_close.move_to(aware(2019, 11, 13, 0, 0, 0))
-    with pytest.raises(IntakeRefused):
+    with pytest.raises(DataRefused):
         save_in_portal(here, mobile="13900000000")
 
 
