@@ -7,7 +7,7 @@ from gaokao.demo.services import DemoAccount
 from gaokao.e2e.journeys import first_sign_in
 from gaokao.numbering.services import next_free_serial
 from gaokao.regions.models import Region
-from gaokao.seasons.models import Season
+from gaokao.seasons import current
 
 POINT_PERSON = DemoAccount("", "", "", "", "刘晓红", "11010519491231002X")
 
@@ -42,7 +42,7 @@ def test_s2_county_enables_points_prints_slips_allocates_ranges_and_a_point_sign
 
     # Number ranges: expected counts, a proposal, saved after the demo's own ranges.
     county = Region.objects.get(code="430102")
-    start = next_free_serial(county, Season.objects.current())
+    start = next_free_serial(county, current())
     page.get_by_role("link", name="号段管理").click()
     page.get_by_role("link", name="分配号段").click()
     page.get_by_label("0102001 芙蓉区演示中学报名点 · 理工").fill("300")

@@ -140,8 +140,8 @@ def _never_held(name: str, label: str | Promise) -> Column:
     return Column(name, label)
 
 
-# In the order of domain/fields.md: identity, set at the point, entered by the candidate,
-# entered by staff. Codes are exported as stored (they are the code tables' codes).
+# In the order of docs/domain/candidate-record.md: identity, set at the point, entered by the
+# candidate, entered by staff. Codes are exported as stored (they are the code tables' codes).
 COLUMNS: tuple[Column, ...] = (
     _field("BMH", _("Registration number"), "registration_number"),
     _field("XM", _("Full name"), "name"),

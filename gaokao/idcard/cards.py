@@ -1,8 +1,8 @@
-"""What a card holds: the 256-byte text block of the four card layouts (``facts.md`` §7.5)
-and the identity taken from it.
+"""What a card holds: the 256-byte text block of the four card layouts
+(docs/domain/idcard-reader.md §5) and the identity taken from it.
 
 The card's address is read over but never kept (O4, data minimisation). The photo stays
-as the raw 1024-byte WLT blob: no open decoder exists (§7.6).
+as the raw 1024-byte WLT blob: no open decoder exists (§6).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ DOCUMENT_TYPES = {RESIDENT: "1", HMT_PERMIT: "2", FOREIGNER_2017: "3", FOREIGNER
 
 LONG_TERM = "长期"
 SEX_CODES = ("1", "2", "0", "9")  # 男, 女, unknown, unspecified: the last two kept as read
-HMT_PREFIXES = ("810000", "820000", "830000")  # Hong Kong, Macao, Taiwan (facts.md §7.5)
+HMT_PREFIXES = ("810000", "820000", "830000")  # HK, Macao, Taiwan; docs/domain/idcard-reader.md §5
 
 # Layouts: field → (byte offset, byte size) in the 256-byte UCS-2LE block.
 _COMMON = {

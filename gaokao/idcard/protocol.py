@@ -1,5 +1,5 @@
 """The serial protocol of second-generation ID card readers (SAM_A, GA 467), as in
-``domain/facts.md`` §7.
+docs/domain/idcard-reader.md.
 
 A frame is ``AA AA AA 96 69``, a big-endian length of what follows (checksum included),
 then ``CMD PARA [data]`` towards the SAM or ``SW1 SW2 SW3 [data]`` back, then a checksum:
@@ -33,7 +33,7 @@ SAM_ID_SIZE = 16
 
 
 class Command(enum.Enum):
-    """CMD PARA of the commands in facts.md §7.2."""
+    """CMD PARA of the commands in docs/domain/idcard-reader.md §2."""
 
     SAM_STATUS = (0x11, 0xFF)
     SAM_ID = (0x12, 0xFF)
@@ -56,7 +56,8 @@ class Command(enum.Enum):
 
 
 class Status(enum.IntEnum):
-    """SW3 of a reply (facts.md §7.3). ``code`` is the slug, ``message`` the staff text."""
+    """SW3 of a reply (docs/domain/idcard-reader.md §3). ``code`` is the slug, ``message``
+    the staff text."""
 
     SUCCESS = 0x90
     FOUND = 0x9F
@@ -323,7 +324,7 @@ def parse_read_payload(
     data: bytes, *, fingerprint: bool = False
 ) -> tuple[bytes, bytes, bytes | None]:
     """Split the data of a 30 01 (or, with ``fingerprint``, 30 10) reply into the 256-byte
-    text, the 1024-byte WLT photo and the fingerprint (facts.md §7.4)."""
+    text, the 1024-byte WLT photo and the fingerprint (docs/domain/idcard-reader.md §4)."""
     words = 3 if fingerprint else 2
     if len(data) < 2 * words:
         raise ProtocolError()
@@ -343,7 +344,8 @@ def build_read_payload(text: bytes, photo: bytes, fingerprint: bytes | None = No
 
 
 def format_sam_id(data: bytes) -> str:
-    """Show a 16-byte SAM ID as ``AA.BB-xxxxxxxx-nnnnnnnnnn-nnnnnnnnnn`` (facts.md §7.2).
+    """Show a 16-byte SAM ID as ``AA.BB-xxxxxxxx-nnnnnnnnnn-nnnnnnnnnn``
+    (docs/domain/idcard-reader.md §2).
 
     The source names two single bytes, a little-endian uint32 and two little-endian uint32
     printed as 10 digits: 14 bytes of 16. We read the two leading fields as little-endian

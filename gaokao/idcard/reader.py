@@ -28,7 +28,7 @@ from gaokao.idcard.protocol import (
     parse_reply,
 )
 
-BAUD_RATE = 115200  # facts.md §7.2
+BAUD_RATE = 115200  # docs/domain/idcard-reader.md §2
 POLL = 0.02  # how long one read of the port may block; the deadline is checked between
 
 

@@ -77,7 +77,8 @@ def fake_wlt(seed: str) -> bytes:
 
 
 def encode_text(card: SimCard, type_flag: str | None = None) -> bytes:
-    """The 256-byte UCS-2LE text block of ``card``, in its layout (facts.md §7.5)."""
+    """The 256-byte UCS-2LE text block of ``card``, in its layout
+    (docs/domain/idcard-reader.md §5)."""
     identity = card.identity
     layout = LAYOUTS[identity.card_type]
     block = bytearray(" ".encode("utf-16-le") * (TEXT_SIZE // 2))

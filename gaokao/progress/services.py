@@ -17,6 +17,7 @@ from gaokao.candidates.models import Candidate, Stage
 from gaokao.photos.models import CandidatePhoto
 from gaokao.proofreading.services import proofread_q
 from gaokao.regions.models import Region, RegistrationPoint
+from gaokao.seasons import NoCurrentSeason, current
 from gaokao.seasons.models import Season
 
 SUBMITTED_BY_POINT = [Stage.COUNTY, Stage.CITY, Stage.PROVINCE, Stage.ACCEPTED]
@@ -69,12 +70,19 @@ REFRESHER_GRACE = 120
 OLD_GRID_SECONDS = 30
 
 
-def current_season() -> Season | None:
-    return Season.objects.filter(is_current=True).first()
+def dashboard_season() -> Season | None:
+    """The season the dashboards count: the current one, or None before the province
+    opened one (the dashboards then show zeros, not an error page)."""
+    try:
+        return current()
+    except NoCurrentSeason:
+        return None
 
 
 def candidates(user) -> QuerySet:
-    return Candidate.objects.visible_to(user).filter(season=current_season())
+    season = dashboard_season()
+    qs = Candidate.objects.visible_to(user)
+    return qs.filter(season=season) if season is not None else qs.none()
 
 
 def _zeros() -> list[int]:
@@ -123,7 +131,7 @@ def refresh(season: Season | None = None, *, every: int | None = None) -> dict[s
     the cache shared by every user and app server. `every`: the period of the refresher
     calling this (None: a request); requests rely on a refresher's grid for `every` +
     REFRESHER_GRACE seconds instead of GRID_SECONDS."""
-    season = season or current_season()
+    season = season or dashboard_season()
     if season is None:
         return {}
     prefix = _prefix(season)
@@ -146,7 +154,7 @@ def refresh_due(every: int | None = None) -> Season | None:
     """The refresher's step: recompute the current season's grid, unless another refresher
     did within the last `every` seconds (several workers share the period instead of
     repeating the work). The season recomputed, or None."""
-    season = current_season()
+    season = dashboard_season()
     if season is None:
         return None
     if every is not None and not cache.add(f"{_prefix(season)}:refresher", 1, max(1, every - 1)):
@@ -196,14 +204,14 @@ def by_unit(user, season: Season | None = None) -> list[dict]:
             level="city" if role == "province" else "county"
         )
     sums = {u.pk: _zeros() for u in units}
-    for point, (counts, _tracks) in _grid(season or current_season(), "points").items():
+    for point, (counts, _tracks) in _grid(season or dashboard_season(), "points").items():
         if point in unit_of and unit_of[point] in sums:
             _add(sums[unit_of[point]], counts)
     return [{"unit": u, "code": u.code, "counts": sums[u.pk]} for u in units]
 
 
 def by_track(user, season: Season | None = None) -> list[dict]:
-    season = season or current_season()
+    season = season or dashboard_season()
     if user.role == "point":
         counts = _grid(season, "points").get(user.point_id, (None, {}))[1]
     else:  # the season is the province's: "all" is all of its candidates

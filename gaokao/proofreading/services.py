@@ -14,7 +14,7 @@ a confirmation: with the card reader (candidates.services.verify_with_card), or 
 recorded here.
 
 Every write locks the candidate's row, applies the submission rule
-(submission.rules.check_editable), refuses a version other than the one the page showed,
+(candidates.stage.check_editable), refuses a version other than the one the page showed,
 and records its audit event in the same transaction.
 """
 
@@ -35,12 +35,17 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate, IdentitySource
+from gaokao.candidates.stage import check_editable
 from gaokao.lib.text import clean_text
 from gaokao.photos.models import CandidatePhoto
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Method, Printout
-from gaokao.submission.rules import check_editable
+
+
+class ProofreadingRefused(CandidateRefused):
+    """A sheet, a signature, a phone confirmation or an identity check is refused (S7)."""
+
 
 NOTE_LIMIT = 200
 # A call may be entered a little ahead of the server's clock (another PC's clock), no more.
@@ -159,11 +164,13 @@ def confirmation_blockers(candidate: Candidate) -> list[str]:
 def _writable(candidate: Candidate, version: int, by: Any) -> Candidate:
     """The candidate's row, locked, if `by` may change it now and it is still `version`."""
     if not Candidate.objects.visible_to(by).filter(pk=candidate.pk).exists():
-        raise IntakeRefused(_("This candidate is not in your jurisdiction."), code="not_visible")
+        raise ProofreadingRefused(
+            _("This candidate is not in your jurisdiction."), code="not_visible"
+        )
     current = Candidate.objects.select_for_update().get(pk=candidate.pk)
     check_editable(current, getattr(by, "role", None))
     if current.version != version:
-        raise IntakeRefused(
+        raise ProofreadingRefused(
             _(
                 "Someone else changed this candidate a moment ago. Your input is kept below;"
                 " check the current data and save again."
@@ -176,7 +183,7 @@ def _writable(candidate: Candidate, version: int, by: Any) -> Candidate:
 def _check_confirmable(candidate: Candidate) -> None:
     reasons = confirmation_blockers(candidate)
     if reasons:
-        raise IntakeRefused(" ".join(reasons), code="not_confirmable")
+        raise ProofreadingRefused(" ".join(reasons), code="not_confirmable")
 
 
 def clean_note(note: Any, *, required: bool) -> str:
@@ -184,9 +191,9 @@ def clean_note(note: Any, *, required: bool) -> str:
     refused rather than cut."""
     note = clean_text(note)
     if required and not note:
-        raise IntakeRefused(_("Write down what the candidate said."), code="note_required")
+        raise ProofreadingRefused(_("Write down what the candidate said."), code="note_required")
     if len(note) > NOTE_LIMIT:
-        raise IntakeRefused(
+        raise ProofreadingRefused(
             _("The note is too long: at most %(limit)d characters.") % {"limit": NOTE_LIMIT},
             code="note_too_long",
         )
@@ -199,7 +206,7 @@ def clean_phone_number(value: Any) -> str:
     number = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
     if _MOBILE.fullmatch(number) or _LANDLINE.fullmatch(number):
         return number
-    raise IntakeRefused(
+    raise ProofreadingRefused(
         _(
             "Enter the number called: a mobile number (11 digits) or a landline with its area"
             " code, such as 0731-84390000."
@@ -255,7 +262,7 @@ def record_signature(candidate: Candidate, *, version: int, by: Any, request=Non
         or printed.version != current.version
         or Printout.objects.filter(newer_photo("candidate", "printed_at"), pk=printed.pk).exists()
     ):
-        raise IntakeRefused(
+        raise ProofreadingRefused(
             _(
                 "Print the proofreading sheet of the current data first: the candidate signs"
                 " what is printed on it."
@@ -290,17 +297,19 @@ def record_phone_confirmation(
         or called_by.role != by.role
         or called_by.unit != by.unit
     ):
-        raise IntakeRefused(_("Choose who called: someone of your own unit."), code="called_by")
+        raise ProofreadingRefused(
+            _("Choose who called: someone of your own unit."), code="called_by"
+        )
     if called_at is None or timezone.is_naive(called_at):
-        raise IntakeRefused(_("Enter when the call was."), code="called_at")
+        raise ProofreadingRefused(_("Enter when the call was."), code="called_at")
     if called_at > timezone.now() + CLOCK_SKEW:
-        raise IntakeRefused(_("The call cannot be in the future."), code="called_at")
+        raise ProofreadingRefused(_("The call cannot be in the future."), code="called_at")
     # Calls are entered to the minute; the current photo is part of the data confirmed.
     photo = CandidatePhoto.objects.filter(candidate=current, is_current=True).first()
     last_change = max(current.updated_at, photo.created_at if photo else current.updated_at)
     changed = last_change.replace(second=0, microsecond=0)
     if called_at < changed:
-        raise IntakeRefused(
+        raise ProofreadingRefused(
             _(
                 "The candidate's data changed at %(time)s, after this call: the candidate"
                 " confirmed older data. Call again."
@@ -329,7 +338,7 @@ def record_identity_check(
     brought (the card could not be read). Not needed once the card reader verified it."""
     current = _writable(candidate, version, by)
     if current.identity_source == IdentitySource.READER or current.identity_verified_at:
-        raise IntakeRefused(
+        raise ProofreadingRefused(
             _("The identity is verified with the ID card reader; no check by hand is needed."),
             code="not_needed",
         )

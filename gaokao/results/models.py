@@ -15,8 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.candidates.models import Candidate
+from gaokao.regions.jurisdiction import scoped_manager
 
 
 class ColourVision(models.TextChoices):

@@ -53,6 +53,7 @@ from gaokao.results.formats import (
     headers,
 )
 from gaokao.results.models import PendingImport, PhysicalExam
+from gaokao.seasons import current
 from gaokao.seasons.models import Season
 
 IMPORTERS = {
@@ -302,15 +303,6 @@ def _plan_row(
     plan.audit.setdefault(candidate, []).append(entry)
 
 
-def _current_season() -> Season:
-    try:
-        return Season.objects.current()
-    except Season.DoesNotExist:
-        raise ImportRefused(
-            _("No season is marked current; there is nothing to import into.")
-        ) from None
-
-
 def _write(kind: Kind, plan: _Plan, report: ImportReport, request) -> None:
     meta = ["source_sha256", "imported_at", "imported_by"]
     try:
@@ -387,7 +379,7 @@ def run_import(
     # Only the import needs a transaction: on SQLite one takes the write lock at its start,
     # and a dry run must not hold up everyone else's saves while it reads a large file.
     with contextlib.nullcontext() if dry_run else transaction.atomic():
-        season = season or _current_season()
+        season = season or current()
         plan = _Plan(sha256, by, timezone.now())
         report.rows = _check_rows(kind, header, rows, plan, season=season, lock=not dry_run)
         if dry_run or not report.ok:

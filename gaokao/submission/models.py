@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.accounts.jurisdiction import scoped_manager
 from gaokao.candidates.models import Candidate, Stage
+from gaokao.regions.jurisdiction import scoped_manager
 
 
 class Move(models.Model):

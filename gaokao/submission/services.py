@@ -7,7 +7,7 @@ a batch with a reason, which unlocks them below; the province accepts.
 - Deadlines: cities submit art candidates by the R2.3 date and everyone else by R2.4
   (gaokao-youth by the end of its own window); the levels below submit within the same
   window, since the city must confirm after them. Extensions for the region apply.
-- Moves lock candidate rows (in primary-key order) and re-check the stage under the lock,
+- BatchResult lock candidate rows (in primary-key order) and re-check the stage under the lock,
   so a submission racing an edit has one clean winner: the edit sees a locked record, or
   the submission sees the edit's result.
 """
@@ -50,7 +50,9 @@ REASON_LIMIT = 200
 
 
 @dataclass
-class Outcome:
+class BatchResult:
+    """What one submit or return did: the candidates moved, and why each other was not."""
+
     moved: list[Candidate] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)  # registration number → why
 
@@ -127,13 +129,13 @@ def _locked_rows(user, pks) -> list[Candidate]:
 
 
 @transaction.atomic
-def submit(user, pks, *, request=None, at=None) -> Outcome:
+def submit(user, pks, *, request=None, at=None) -> BatchResult:
     """Submit the given candidates one level up (the province: accept them). Those not
     held by the user's level, incomplete or past their deadline stay, each with why."""
     at = at or timezone.now()
     role = user.role
     stage = HOLDS[role]
-    outcome, batch = Outcome(), uuid.uuid4()
+    outcome, batch = BatchResult(), uuid.uuid4()
     for candidate in _locked_rows(user, pks):
         if candidate.stage != stage:
             outcome.refused[candidate.registration_number] = [
@@ -154,7 +156,7 @@ def submit(user, pks, *, request=None, at=None) -> Outcome:
 
 
 @transaction.atomic
-def return_down(user, pks, *, reason: str, request=None) -> Outcome:
+def return_down(user, pks, *, reason: str, request=None) -> BatchResult:
     """Return candidates the user's level holds to the level below, with a reason; that
     unlocks them there. The province may also return what it has accepted."""
     reason = " ".join(reason.split())[:REASON_LIMIT]
@@ -164,7 +166,7 @@ def return_down(user, pks, *, reason: str, request=None) -> Outcome:
     if stage not in DOWN:
         raise ValueError(_("Points have nothing to return."))
     returnable = {stage, Stage.ACCEPTED} if stage == Stage.PROVINCE else {stage}
-    outcome, batch = Outcome(), uuid.uuid4()
+    outcome, batch = BatchResult(), uuid.uuid4()
     for candidate in _locked_rows(user, pks):
         if candidate.stage not in returnable:
             outcome.refused[candidate.registration_number] = [
@@ -191,7 +193,7 @@ def _move(candidate: Candidate, kind: str, to: str, user, batch, reason: str = "
     candidate.stage = to
 
 
-def _audit(action, user, outcome: Outcome, request, **detail) -> None:
+def _audit(action, user, outcome: BatchResult, request, **detail) -> None:
     if outcome.moved:
         record(
             action,

@@ -26,9 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import UUIDConverter
 from django.utils import timezone
 
+from gaokao.api.v1 import api
 from gaokao.codes.models import Code, Table
 from gaokao.seasons.models import PhaseKind
-from gaokao.sync.api import api
 from gaokao.testing.factories import (
     CandidateFactory,
     CategoryFactory,
@@ -85,13 +85,14 @@ def build_world(settings, tmp_path) -> SimpleNamespace:
     from gaokao.notices import services as notices
     from gaokao.numbering.models import NumberRange
     from gaokao.payments.config import write_sandbox_config
-    from gaokao.payments.models import PaymentOrder, Registration
+    from gaokao.payments.models import PaymentOrder
     from gaokao.photos import services as photos
     from gaokao.presets.services import PRESETS_DIR, LoadReport, load_codes
+    from gaokao.professional.models import Registration
+    from gaokao.sync import enrolment as sync
     from gaokao.sync import photos as sync_photos
-    from gaokao.sync import services as sync
     from gaokao.sync.models import Conflict, Device, Receipt
-    from gaokao.sync.tests.conftest import public_key_b64
+    from gaokao.testing.sync import public_key_b64
 
     load_codes(PRESETS_DIR / "hunan-2020" / "codes.csv", LoadReport())
     # Production: the payment channels configured (notifications are checked against

@@ -12,19 +12,19 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates import own_data
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
-from gaokao.portal import services as portal
-from gaokao.sync import services as sync
+from gaokao.sync import fields, push
 from gaokao.sync.models import Receipt
-from gaokao.sync.tests.conftest import TOKEN, create_change, update_change
 from gaokao.testing import hostile
 from gaokao.testing.fuzzing import JSON, SCALAR, fuzz, rolled_back
+from gaokao.testing.sync import TOKEN, create_change, update_change
 
 pytestmark = pytest.mark.django_db
 
 
-def messages_of(error: IntakeRefused) -> list[str]:
+def messages_of(error: CandidateRefused) -> list[str]:
     if hasattr(error, "error_dict"):
         return [m for ms in error.message_dict.values() for m in ms]
     return list(error.messages)
@@ -36,26 +36,26 @@ def messages_of(error: IntakeRefused) -> list[str]:
 @fuzz()
 @given(
     st.dictionaries(
-        st.sampled_from([*portal.DATA_FIELDS, "name", "id_number", "registration_number"]),
+        st.sampled_from([*own_data.DATA_FIELDS, "name", "id_number", "registration_number"]),
         SCALAR | st.sampled_from(["13800138000", "430102", "01", "G", "2019-09"]),
         max_size=8,
     )
 )
 def test_e3_fuzz_candidate_data_is_clean_or_refused(codes, data):
     try:
-        cleaned = portal.clean_data(data)
-    except IntakeRefused as e:
+        cleaned = own_data.clean_data(data)
+    except CandidateRefused as e:
         assert messages_of(e) and all(str(m) for m in messages_of(e))
         return
-    assert set(cleaned) == set(portal.DATA_FIELDS)  # identity never comes from a request
+    assert set(cleaned) == set(own_data.DATA_FIELDS)  # identity never comes from a request
     for name, value in cleaned.items():
         assert isinstance(value, str) and hostile.is_clean(value), name
-    for name, (limit, multiline) in portal.TEXT_FIELDS.items():
+    for name, (limit, multiline) in own_data.TEXT_FIELDS.items():
         assert len(cleaned[name]) <= limit and (multiline or "\n" not in cleaned[name])
 
 
 ROW = st.dictionaries(
-    st.sampled_from([*portal.RESUME_FIELDS, *portal.FAMILY_FIELDS, "extra"]),
+    st.sampled_from([*own_data.RESUME_FIELDS, *own_data.FAMILY_FIELDS, "extra"]),
     SCALAR | st.sampled_from(["2015-09", "2018-06", "父亲", "13800138000"]),
     max_size=5,
 )
@@ -65,15 +65,15 @@ ROW = st.dictionaries(
 @given(st.lists(ROW, max_size=14), st.sampled_from(["resume", "family"]))
 def test_e3_fuzz_resume_and_family_rows_are_clean_or_refused(rows, which):
     clean, limits = {
-        "resume": (portal.clean_resume, portal.RESUME_FIELDS),
-        "family": (portal.clean_family, portal.FAMILY_FIELDS),
+        "resume": (own_data.clean_resume, own_data.RESUME_FIELDS),
+        "family": (own_data.clean_family, own_data.FAMILY_FIELDS),
     }[which]
     try:
         cleaned = clean(rows)
-    except IntakeRefused as e:
+    except CandidateRefused as e:
         assert messages_of(e)
         return
-    assert len(cleaned) <= portal.MAX_ROWS
+    assert len(cleaned) <= own_data.MAX_ROWS
     for row in cleaned:
         assert set(row) == set(limits)
         for name, value in row.items():
@@ -95,7 +95,7 @@ def _changes(point):
     genuine = st.builds(
         functools.partial(_create, point),
         st.integers(1, 100),
-        st.dictionaries(st.sampled_from(sync.SYNC_FIELDS), JSON, max_size=3),
+        st.dictionaries(st.sampled_from(fields.SYNC_FIELDS), JSON, max_size=3),
     )
     mangled = st.builds(
         lambda change, key, value: change | {key: value},
@@ -113,7 +113,7 @@ def test_e3_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
 ):
     changes = data.draw(_changes(point))
     with rolled_back():
-        results = sync.apply_changes(device, changes, via="bundle")
+        results = push.apply_changes(device, changes, via="bundle")
         assert len(results) == len(changes)
         for result in results:
             assert result["status"] in ("applied", "duplicate", "conflict", "refused")
@@ -122,7 +122,7 @@ def test_e3_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
         applied = {r["id"] for r in results if r["status"] == "applied"}
         assert Receipt.objects.filter(status="applied").count() == len(applied)
         for candidate in Candidate.objects.filter(point=point):
-            for name in ("name", "fee_receipt", "eligibility_note", *portal.DATA_FIELDS):
+            for name in ("name", "fee_receipt", "eligibility_note", *own_data.DATA_FIELDS):
                 assert hostile.is_clean(getattr(candidate, name)), name
             for row in [*candidate.resume.values(), *candidate.family.values()]:
                 assert all(hostile.is_clean(v) for v in row.values() if isinstance(v, str))
@@ -130,7 +130,7 @@ def test_e3_fuzz_apply_changes_answers_every_change_and_stores_only_clean_text(
 
 @fuzz()
 @given(
-    st.dictionaries(st.sampled_from(sync.UPDATE_FIELDS), JSON, min_size=1, max_size=3),
+    st.dictionaries(st.sampled_from(fields.UPDATE_FIELDS), JSON, min_size=1, max_size=3),
     st.one_of(st.none(), st.integers(-3, 5)),
 )
 def test_e3_fuzz_random_updates_are_applied_clean_or_leave_the_record_alone(
@@ -140,12 +140,12 @@ def test_e3_fuzz_random_updates_are_applied_clean_or_leave_the_record_alone(
         before = Candidate.objects.filter(pk=candidate.pk).values().get()
         change = update_change(candidate, base_version=base_version, **fields)
         change["fields"] = fields
-        [result] = sync.apply_changes(device, [change], via="sync")
+        [result] = push.apply_changes(device, [change], via="sync")
         after = Candidate.objects.filter(pk=candidate.pk).values().get()
         if result["status"] != "applied":
             assert after == before
             return
-        for name in (*portal.DATA_FIELDS, "fee_receipt", "eligibility_note"):
+        for name in (*own_data.DATA_FIELDS, "fee_receipt", "eligibility_note"):
             assert hostile.is_clean(after[name]), name
 
 
@@ -153,7 +153,7 @@ def test_e3_fuzz_an_update_with_an_unstorable_time_is_refused(device, candidate)
     """Year 1 in UTC+14 is before year 1 in UTC: no database stores that instant."""
     for value in ("0001-01-01T00:00:00+14:00", "0001-01-01T05:00:00+23:59"):
         change = update_change(candidate, identity_verified_at=value)
-        [result] = sync.apply_changes(device, [change], via="sync")
+        [result] = push.apply_changes(device, [change], via="sync")
         assert result["status"] == "refused" and result["message"]
 
 

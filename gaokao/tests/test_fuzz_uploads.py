@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from gaokao.bundles import format as bf
 from gaokao.bundles import services as bundles
 from gaokao.bundles.format import BundleRefused
-from gaokao.candidates.errors import IntakeRefused
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
 from gaokao.codes.models import Code, Table
 from gaokao.codes.schools import SchoolFileError, import_schools
@@ -31,10 +31,10 @@ from gaokao.photos.services import PhotoRefused, add_photo
 from gaokao.results import formats
 from gaokao.results import services as results
 from gaokao.sync.models import Device, PhotoUpload, Receipt
-from gaokao.sync.tests.conftest import create_change, update_change
 from gaokao.testing import hostile
 from gaokao.testing.factories import staff_for
 from gaokao.testing.fuzzing import CORPUS, JSON, TEXT, fuzz, rolled_back
+from gaokao.testing.sync import create_change, update_change
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +268,7 @@ def test_e3_fuzz_comment_files_are_checked_row_by_row(candidate, point_user, row
     with rolled_back():
         try:
             upload, report = comments.dry_run(data, filename, by=point_user)
-        except (SpreadsheetError, IntakeRefused) as e:
+        except (SpreadsheetError, CandidateRefused) as e:
             assert str(e)
             return
         for row in report.rows:
@@ -276,7 +276,7 @@ def test_e3_fuzz_comment_files_are_checked_row_by_row(candidate, point_user, row
             assert row.ok or row.message
         try:
             outcome = comments.apply_import(upload, by=point_user)
-        except IntakeRefused as e:
+        except CandidateRefused as e:
             assert e.messages
             assert not Comment.objects.exists()
             return

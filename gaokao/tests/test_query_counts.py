@@ -14,7 +14,6 @@ so that once-per-process caches (content types) do not count against the first s
 import os
 
 import pytest
-import time_machine
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import connection
@@ -25,17 +24,10 @@ from gaokao.candidates.models import EligibilityPath, FamilyMember, ResumeEntry,
 from gaokao.comments.models import Comment
 from gaokao.gate import services as gate
 from gaokao.submission.services import submit
-from gaokao.submission.tests import conftest as submission_fixtures
 from gaokao.testing.factories import CandidateFactory, PointFactory, aware
+from gaokao.testing.fixtures import EVERY_WINDOW
 
 pytestmark = pytest.mark.django_db
-
-# The submission tests' world: a season with its windows, complete candidates with photos.
-season, complete, photo = (
-    submission_fixtures.season,
-    submission_fixtures.complete,
-    submission_fixtures.photo,
-)
 
 LOGIN_PASSWORD = "k7Pm3xQw9aZr"
 CONFIRM = "confirm-secret-7"
@@ -45,10 +37,20 @@ SMALL, LARGE = 2, 12
 # more raises its ceiling in the change that says why.
 
 
+@pytest.fixture
+def windows():
+    """The submission tests' world: a season with all its windows."""
+    return EVERY_WINDOW
+
+
+@pytest.fixture
+def now():
+    return IN_MAIN
+
+
 @pytest.fixture(autouse=True)
-def main_window():
-    with time_machine.travel(IN_MAIN, tick=True) as traveller:
-        yield traveller
+def main_window(clock):
+    """Every test here runs at IN_MAIN, inside the main window."""
 
 
 @pytest.fixture(autouse=True)
@@ -121,17 +123,18 @@ def report(figures: str) -> None:
     print(os.environ["PYTEST_CURRENT_TEST"].split("::")[-1].split(" ")[0], "queries:", figures)
 
 
-def queries(request, prepare=lambda: None) -> int:
-    """The number of queries `request(prepare())` makes (after one warm-up call). Each
+def queries(request, prepare=lambda: None, status: int = 200) -> int:
+    """The number of queries `request(prepare())` makes (after one warm-up call), which
+    must answer `status` (a redirect to the sign-in page would count almost nothing). Each
     process rereads the pause switch every 2 seconds (gate.CACHE_SECONDS): always counted
     here, so that a slow machine does not change the figure."""
     response = request(prepare())
-    assert response.status_code in (200, 302), response.status_code
+    assert response.status_code == status, response.status_code
     prepared = prepare()
     gate.forget_cached_state()
     with CaptureQueriesContext(connection) as ctx:
         response = request(prepared)
-    assert response.status_code in (200, 302), response.status_code
+    assert response.status_code == status, response.status_code
     if os.environ.get("QUERY_DUMP"):
         for q in ctx.captured_queries:
             print("   ", q["sql"][:300])
@@ -268,13 +271,15 @@ def grown_portal(world, me):
     rows_for(me, 8)
 
 
-def portal_constant(world, me, request, ceiling: int, prepare=None) -> tuple[int, int]:
+def portal_constant(
+    world, me, request, ceiling: int, prepare=None, status: int = 200
+) -> tuple[int, int]:
     """As `constant`, growing the candidate's own rows too; `request(prepare())` when the
     request needs something made outside the count (a form to post)."""
     call = request if prepare else lambda _: request()
-    small = queries(call, prepare or (lambda: None))
+    small = queries(call, prepare or (lambda: None), status)
     grown_portal(world, me)
-    large = queries(call, prepare or (lambda: None))
+    large = queries(call, prepare or (lambda: None), status)
     report(f"{small} -> {large}")
     assert small == large, f"{small} queries with 1 row each, {large} with 8"
     assert large <= ceiling, f"{large} queries, ceiling {ceiling}"
@@ -294,9 +299,9 @@ def test_s5_portal_login_queries(client, world):
         data = {"registration_number": me.registration_number, "password": LOGIN_PASSWORD}
         return client.post(url, data)
 
-    small = queries(lambda _: sign_in())
+    small = queries(lambda _: sign_in(), status=302)  # signed in: on to the status page
     world.grow(LARGE)
-    large = queries(lambda _: sign_in())
+    large = queries(lambda _: sign_in(), status=302)
     report(f"{small} -> {large}")
     assert small == large and large <= 21  # 19 measured
 
@@ -357,7 +362,7 @@ def test_s6_portal_data_save_queries(client, world, signed_in):
         assert answer.status_code == 302, answer.content.decode()[:3000]
         return answer
 
-    portal_constant(world, signed_in, save, ceiling=28, prepare=form)
+    portal_constant(world, signed_in, save, ceiling=28, prepare=form, status=302)
 
 
 def test_s7_portal_proofreading_queries(client, world, signed_in):
@@ -375,7 +380,7 @@ def test_s6_portal_professional_page_queries(client, world, signed_in):
 
 @pytest.fixture
 def api(client, world, point, point_user):
-    from gaokao.sync.tests.conftest import Api, make_device
+    from gaokao.testing.sync import Api, make_device
 
     make_device(point, point_user)
     return Api(client)
@@ -389,7 +394,7 @@ def test_s3_sync_pull_queries_do_not_grow_with_candidates(api, world):
 def test_s3_sync_push_queries_per_change_are_constant(api, world, season, point):
     """A push costs the same per change whatever its size: no query per change grows with
     the batch or with the point's candidates."""
-    from gaokao.sync.tests.conftest import update_change
+    from gaokao.testing.sync import update_change
 
     world.grow(LARGE)
     plain = [CandidateFactory(season=season, point=point) for _ in range(10)]
@@ -423,7 +428,7 @@ def test_s3_sync_push_of_creates_reads_the_window_and_the_codes_once(api, world,
     its own (receipt, duplicate person, number range locked, number used, insert, audit)."""
     from gaokao.codes.models import Code, Table
     from gaokao.numbering.models import NumberRange
-    from gaokao.sync.tests.conftest import create_change
+    from gaokao.testing.sync import create_change
 
     world.grow(LARGE)
     track = Code.objects.get(table=Table.SUBJECT_TRACK, code="5")

@@ -1,5 +1,6 @@
 """S9: which candidates an export holds, and each cell in the national layout (T_BMK) of
-domain/fields.md — codes as codes, dates as YYYYMMDD, no mailing address ever (O4)."""
+docs/domain/candidate-record.md — codes as codes, dates as YYYYMMDD, no mailing address
+ever (O4)."""
 
 import datetime as dt
 

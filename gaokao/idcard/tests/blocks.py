@@ -1,5 +1,5 @@
-"""Text blocks built straight from the offsets in facts.md §7.5, independently of the
-LAYOUTS table the parser uses, and frames built by hand."""
+"""Text blocks built straight from the offsets in docs/domain/idcard-reader.md §5,
+independently of the LAYOUTS table the parser uses, and frames built by hand."""
 
 from functools import reduce
 

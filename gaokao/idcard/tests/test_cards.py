@@ -1,5 +1,5 @@
-"""The 256-byte text block of every card layout (facts.md §7.5) and the checks on card
-data that comes back through the browser (R3)."""
+"""The 256-byte text block of every card layout (docs/domain/idcard-reader.md §5) and the
+checks on card data that comes back through the browser (R3)."""
 
 import base64
 import contextlib

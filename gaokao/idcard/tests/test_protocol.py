@@ -1,4 +1,4 @@
-"""The SAM_A frames and replies of facts.md §7.1–7.4, byte for byte (R3)."""
+"""The SAM_A frames and replies of docs/domain/idcard-reader.md §1–4, byte for byte (R3)."""
 
 import struct
 

@@ -1,11 +1,13 @@
 import pytest
 from django.core.cache import cache
 
-from gaokao.submission.tests.conftest import (  # noqa: F401 (shared fixtures)
-    complete,
-    photo,
-    season,
-)
+from gaokao.testing.fixtures import EVERY_WINDOW
+
+
+@pytest.fixture
+def windows():
+    """The dashboards count what the submission tests build: every window open."""
+    return EVERY_WINDOW
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ import signal
 from io import StringIO
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 
 from gaokao.progress import services
@@ -27,9 +26,13 @@ def current(season, point):
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
+def now():
+    return START
+
+
+@pytest.fixture
+def ticking():
+    return False
 
 
 @pytest.fixture

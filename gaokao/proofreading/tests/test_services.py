@@ -6,13 +6,12 @@ import pytest
 from django.utils import timezone
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import Candidate, ReviewState, Stage
+from gaokao.candidates.stage import Locked
 from gaokao.proofreading import services
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Method, Printout
-from gaokao.proofreading.services import State
+from gaokao.proofreading.services import ProofreadingRefused, State
 from gaokao.proofreading.tests.conftest import change, new_photo
-from gaokao.submission.rules import Locked
 from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
 
 pytestmark = pytest.mark.django_db
@@ -73,14 +72,14 @@ def test_s7_signature_on_the_printed_sheet_makes_the_candidate_proofread(candida
 
 
 def test_s7_signature_needs_the_sheet_of_the_current_data_printed(candidate, point_user):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         sign(candidate, point_user)
     assert refused.value.code == "not_printed"
 
     printed(candidate, point_user)
     change(candidate, point_user)  # the printed sheet is now outdated
     assert services.state(candidate) == State.OUTDATED
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         sign(candidate, point_user)
     assert refused.value.code == "not_printed"
     assert not Confirmation.objects.exists()
@@ -108,7 +107,7 @@ def test_s7_a_sheet_printed_before_the_new_photo_is_outdated_and_cannot_be_signe
     new_photo(candidate, point_user)
     assert services.state(candidate) == State.OUTDATED
 
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         sign(candidate, point_user)
     assert refused.value.code == "not_printed"
 
@@ -131,7 +130,7 @@ def test_e6_a_call_before_the_new_photo_confirms_the_old_one(candidate, point_us
     Candidate.objects.filter(pk=candidate.pk).update(updated_at=an_hour_ago)  # data unchanged
     call_time = timezone.now() - dt.timedelta(minutes=30)
     new_photo(candidate, point_user)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(candidate, point_user, called_at=call_time)
     assert refused.value.code == "call_before_change"
 
@@ -232,7 +231,7 @@ def test_e6_landlines_and_full_width_digits_are_accepted(candidate, point_user, 
     ],
 )
 def test_e6_malformed_phone_numbers_are_refused(candidate, point_user, number):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(candidate, point_user, phone_number=number)
     assert refused.value.code == "phone_number"
     assert not Confirmation.objects.exists() and not events(Action.PROOFREAD_PHONE)
@@ -248,7 +247,7 @@ def test_e6_malformed_phone_numbers_are_refused(candidate, point_user, number):
     ],
 )
 def test_e6_a_note_is_required_and_limited(candidate, point_user, note, code):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(candidate, point_user, note=note)
     assert refused.value.code == code
     assert not Confirmation.objects.exists()
@@ -260,12 +259,12 @@ def test_e6_control_characters_are_dropped_from_the_note(candidate, point_user):
 
 
 def test_e6_the_call_cannot_be_in_the_future_nor_before_the_last_change(candidate, point_user):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(candidate, point_user, called_at=timezone.now() + dt.timedelta(hours=1))
     assert refused.value.code == "called_at"
 
     before = timezone.now() - dt.timedelta(hours=2)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(candidate, point_user, called_at=before)
     assert refused.value.code == "call_before_change", "the candidate confirmed older data"
     assert not Confirmation.objects.exists()
@@ -275,7 +274,7 @@ def test_e6_who_called_must_work_for_the_same_unit(candidate, point_user, county
     elsewhere = staff_for(PointFactory(county=candidate.point.county))
     inactive = staff_for(candidate.point, is_active=False)
     for caller in (elsewhere, county_user, inactive, None):
-        with pytest.raises(IntakeRefused) as refused:
+        with pytest.raises(ProofreadingRefused) as refused:
             call(candidate, point_user, called_by=caller)
         assert refused.value.code == "called_by"
     assert not Confirmation.objects.exists()
@@ -288,7 +287,7 @@ def test_s7_identity_keyed_in_by_hand_is_checked_before_any_confirmation(keyed_i
     assert not services.identity_checked(keyed_in)
     printed(keyed_in, point_user)
     for confirm in (sign, call):
-        with pytest.raises(IntakeRefused) as refused:
+        with pytest.raises(ProofreadingRefused) as refused:
             confirm(keyed_in, point_user)
         assert refused.value.code == "not_confirmable"
     assert not Confirmation.objects.exists()
@@ -317,7 +316,7 @@ def test_s7_identity_verified_with_the_card_later_needs_no_check_by_hand(keyed_i
 
 def test_s7_identity_read_from_the_card_needs_no_check_and_refuses_one(candidate, point_user):
     assert services.identity_checked(candidate)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         services.record_identity_check(candidate, version=candidate.version, note="", by=point_user)
     assert refused.value.code == "not_needed"
     assert not IdentityCheck.objects.exists()
@@ -330,7 +329,7 @@ def test_s7_a_check_by_hand_no_longer_counts_once_the_identity_changes(keyed_in,
 
 
 def test_s7_the_identity_check_note_is_limited(keyed_in, point_user):
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         services.record_identity_check(
             keyed_in, version=keyed_in.version, note="x" * 201, by=point_user
         )
@@ -341,7 +340,7 @@ def test_s7_the_identity_check_note_is_limited(keyed_in, point_user):
 def test_s7_no_confirmation_while_the_identity_review_is_open(keyed_in, point_user):
     Candidate.objects.filter(pk=keyed_in.pk).update(review_state=ReviewState.PENDING)
     services.record_identity_check(keyed_in, version=keyed_in.version, note="", by=point_user)
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(ProofreadingRefused) as refused:
         call(keyed_in, point_user)
     assert refused.value.code == "not_confirmable"
 
@@ -361,7 +360,7 @@ def test_s7_a_stale_version_is_refused(candidate, keyed_in, point_user):
             keyed_in, version=keyed_in.version - 1, note="", by=point_user
         ),
     ):
-        with pytest.raises(IntakeRefused) as refused:
+        with pytest.raises(ProofreadingRefused) as refused:
             write()
         assert refused.value.code == "stale"
     assert not Confirmation.objects.exists() and not IdentityCheck.objects.exists()
@@ -405,7 +404,7 @@ def test_s7_another_countys_staff_record_nothing(
                 keyed_in, version=keyed_in.version, note="", by=u
             ),
         ):
-            with pytest.raises(IntakeRefused) as refused:
+            with pytest.raises(ProofreadingRefused) as refused:
                 write()
             assert refused.value.code == "not_visible"
     assert not Confirmation.objects.exists() and not IdentityCheck.objects.exists()

@@ -5,8 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-import time_machine
-from django.utils import translation
 from openpyxl import Workbook
 
 from gaokao.testing.factories import CandidateFactory, SeasonFactory
@@ -14,19 +12,14 @@ from gaokao.testing.factories import CandidateFactory, SeasonFactory
 TODAY = dt.date(2020, 5, 10)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """The tests read messages in the source language, whatever the catalog holds."""
-    with translation.override("en"):
-        yield
+@pytest.fixture
+def now():
+    return dt.datetime.combine(TODAY, dt.time(10, 0), dt.timezone(dt.timedelta(hours=8)))
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(
-        dt.datetime(2020, 5, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    ):
-        yield
+def in_english_at_now(english, clock):
+    """The tests read messages in the source language, on TODAY."""
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from gaokao.results.tests.conftest import (
     physical_row,
     xlsx_file,
 )
+from gaokao.seasons import NoCurrentSeason
 from gaokao.seasons.models import Season
 
 pytestmark = pytest.mark.django_db
@@ -351,7 +352,7 @@ def test_s10_markup_is_stored_as_inert_text(city_user, candidates):
 
 def test_s10_without_a_current_season_nothing_is_imported(city_user, candidates):
     Season.objects.update(is_current=False)
-    with pytest.raises(ImportRefused):
+    with pytest.raises(NoCurrentSeason):
         run("physical", csv_file(PHYSICAL, [physical_row(candidates[0])]), city_user)
 
 

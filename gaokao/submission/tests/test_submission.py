@@ -5,11 +5,12 @@ import time_machine
 from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
+from gaokao.candidates import own_data
+from gaokao.candidates.errors import Locked
 from gaokao.candidates.models import Candidate, Stage
-from gaokao.candidates.services import IntakeRefused, record_point_checks
+from gaokao.candidates.services import record_point_checks
 from gaokao.photos.models import PhotoSource
 from gaokao.photos.services import PhotoRefused, add_photo
-from gaokao.portal import services as portal
 from gaokao.submission import services
 from gaokao.submission.models import Move
 from gaokao.submission.tests.conftest import comment
@@ -21,9 +22,13 @@ IN_TIME = aware(2019, 11, 5, 10, 0)
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(IN_TIME, tick=False) as traveller:
-        yield traveller
+def now():
+    return IN_TIME
+
+
+@pytest.fixture
+def ticking():
+    return False
 
 
 def stage_of(candidate) -> str:
@@ -104,7 +109,7 @@ def test_s9_submitted_records_are_locked_below(complete, point_user, photo, cloc
     candidate = complete()
     up(point_user, candidate)
     candidate.refresh_from_db()
-    with pytest.raises(IntakeRefused) as refused:
+    with pytest.raises(Locked) as refused:
         record_point_checks(
             candidate,
             version=candidate.version,
@@ -118,7 +123,7 @@ def test_s9_submitted_records_are_locked_below(complete, point_user, photo, cloc
     assert refused.value.code == "locked"
     with pytest.raises(PhotoRefused):
         add_photo(candidate, photo, source=PhotoSource.UPLOAD, by=point_user)
-    assert not portal.may_change_data(candidate)
+    assert not own_data.may_change_data(candidate)
     assert Candidate.objects.get(pk=candidate.pk).fee_fen == 12000
 
 
@@ -132,7 +137,7 @@ def test_s9_a_return_with_a_reason_unlocks_the_record_below(
     outcome = services.return_down(county_user, [candidate.pk], reason="相片不清晰，请重拍")
     assert outcome.moved == [candidate] and stage_of(candidate) == Stage.POINT
     assert services.last_return(candidate).reason == "相片不清晰，请重拍"
-    assert portal.may_change_data(Candidate.objects.get(pk=candidate.pk))
+    assert own_data.may_change_data(Candidate.objects.get(pk=candidate.pk))
     assert AuditEvent.objects.get(action=Action.RETURNED).detail["reason"] == "相片不清晰，请重拍"
 
 
@@ -189,7 +194,7 @@ def test_s9_a_stale_edit_racing_a_submission_has_one_clean_winner(complete, poin
     candidate = complete()
     form_version = candidate.version  # the point opened the checks form
     up(point_user, candidate)  # …and the submission got there first
-    with pytest.raises(IntakeRefused):
+    with pytest.raises(Locked):
         record_point_checks(
             candidate,
             version=form_version,
@@ -261,7 +266,7 @@ def test_s9_a_submission_and_an_edit_at_the_same_moment_leave_one_clean_story(
 
         submitted, edited = run_together(2, work)
     final = Candidate.objects.get(pk=candidate.pk)
-    if isinstance(edited, IntakeRefused):  # the submission first: the edit is refused
+    if isinstance(edited, Locked):  # the submission first: the edit is refused
         assert edited.code == "locked"
         assert (final.stage, final.fee_fen, len(submitted.moved)) == (Stage.COUNTY, 12000, 1)
     else:  # the edit first: it stands, and the outdated signature stops the submission
