@@ -23,7 +23,7 @@ PHOTO = b"\xff\xd8\xff\xe0 a photo " * 100
 
 
 @pytest.fixture
-def world(settings):
+def world(settings, key_file):
     """A season with candidates, a photo in MEDIA_ROOT, and the data directory's keys."""
     point = PointFactory()
     season = SeasonFactory(province=point.county.parent.parent)
