@@ -269,7 +269,9 @@ def _take_in(season, point, track_code, identity, *, by, request, **fields) -> C
     check_window(season, point, track_code)
     number = validate_identity(identity)
     refuse_duplicate(season, number, point, by, request)
-    with transaction.atomic():
+    # The outer boundary of an intake and its number claim: it commits on its own, so a
+    # number is never held by a caller's transaction that could still roll back.
+    with transaction.atomic(durable=True):
         candidate = _create(season, point, track_code, identity, number, created_by=by, **fields)
         record(
             Action.CANDIDATE_TAKEN_IN,
