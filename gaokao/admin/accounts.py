@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts.models import StaffUser
+from gaokao.admin.audited import Audited
 from gaokao.lib.idnumber import parse_resident_id, validate_resident_id
 from gaokao.privacy.masking import mask_id
 from gaokao.web import reauth
@@ -32,7 +33,10 @@ class StaffChangeForm(UserChangeForm):
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(Audited, UserAdmin):
+    """Staff accounts: their role and unit among the rest; every change is audited with
+    its reason (gaokao.admin.audited), the ID number masked in the diff."""
+
     form = StaffChangeForm
     readonly_fields = ["id_number_masked"]
     list_display = ["username", "real_name", "role", "region", "point", "is_active"]

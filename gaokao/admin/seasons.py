@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from gaokao.admin.audited import Audited
 from gaokao.seasons.models import Extension, Phase, Season
 
 
@@ -11,7 +12,10 @@ class PhaseInline(admin.TabularInline):
 
 
 @admin.register(Season)
-class SeasonAdmin(admin.ModelAdmin):
+class SeasonAdmin(Audited, admin.ModelAdmin):
+    """A season and its phases' dates (the inline rows): each change is audited with the
+    reason given on the season's form (gaokao.admin.audited)."""
+
     list_display = ["name", "year", "province", "is_current", "retain_until"]
     inlines = [PhaseInline]
 

@@ -91,6 +91,10 @@ class Action(models.TextChoices):
     KEYS_ROTATED = "privacy.rotated", _("Encryption keys rotated")
     REAUTHENTICATED = "auth.reauthenticated", _("Password and code confirmed again")
     PURGED = "retention.purged", _("Personal data of a closed season removed")
+    CONFIG_ADDED = "config.added", _("Configuration added")
+    CONFIG_CHANGED = "config.changed", _("Configuration changed")
+    CONFIG_DELETED = "config.deleted", _("Configuration deleted")
+    FEES_SAVED = "seasons.fees_saved", _("Registration fees saved")
 
 
 class AuditEvent(OwnedByUnit):

@@ -86,3 +86,31 @@ def validate_code(table: str, value: str) -> None:
             code="invalid_code",
             params={"value": value, "table": Table(table).label},
         )
+
+
+class RegistrationFee(models.Model):
+    """报名费 — the ordinary registration fee (S5) for one subject track in one season, in fen.
+
+    Here, beside the code tables, and not in `seasons`: like the codes it is data the
+    province edits each year (docs/requirements.md, E2), one row per code of the subject
+    track table, and `seasons` keeps to the schedule and its deadlines. The points take the
+    amount from this table (`gaokao.codes.fees.expected_fee`); they never type it."""
+
+    season = models.ForeignKey(
+        "seasons.Season", models.CASCADE, related_name="fees", verbose_name=_("season")
+    )
+    subject_track = models.CharField(_("subject track"), max_length=10)
+    fee_fen = models.PositiveIntegerField(_("registration fee (fen)"))
+
+    class Meta:
+        ordering = ["season", "subject_track"]
+        verbose_name = _("registration fee")
+        verbose_name_plural = _("registration fees")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["season", "subject_track"], name="registration_fee_unique_per_track"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.season} · {self.subject_track}"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gaokao.accounts.models import Role, StaffUser
+from gaokao.codes.fees import seed_fees
 from gaokao.codes.models import Code, Table
 from gaokao.lib.idnumber import check_digit
 from gaokao.numbering.services import add_range
@@ -55,6 +56,8 @@ RANGE_SIZE = 200
 
 # Demo fees in fen (the real ones are the province's to set).
 DEMO_FEES = {"art": 12000, "sports": 10000}
+# The ordinary registration fee at the point (S5), in fen, the same for every track.
+DEMO_REGISTRATION_FEE = 12000
 
 # Days before and after today for each window, so that the demo is usable today.
 WINDOWS = {
@@ -135,6 +138,7 @@ def ensure_season(today: dt.date) -> Season:
     for category in Category.objects.filter(season=season, fee_fen=0):
         category.fee_fen = DEMO_FEES[category.kind]
         category.save(update_fields=["fee_fen"])
+    seed_fees(season, {t.code: DEMO_REGISTRATION_FEE for t in Code.objects.of(Table.SUBJECT_TRACK)})
     if created:
         for kind, (before, after) in WINDOWS.items():
             Phase.objects.create(

@@ -48,6 +48,7 @@ NAVIGATION = [
     NavItem(_("Accounts"), "accounts:list", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),
     NavItem(_("Extensions"), "seasons:extensions", frozenset({"province"})),
+    NavItem(_("Registration fees"), "seasons:fees", frozenset({"province"})),
     NavItem(_("Pause and access"), "gate:index", frozenset({"province"})),
     NavItem(_("System status"), "ops:status", frozenset({"province"})),
 ]

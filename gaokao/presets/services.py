@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from gaokao.codes.fees import seed_fees
 from gaokao.codes.models import Code
 from gaokao.professional.models import Category
 from gaokao.regions.models import Region
@@ -103,11 +104,22 @@ def load_season(path: Path, report: LoadReport) -> Season:
             defaults={
                 "starts_at": day_start(window["opens"]),
                 "ends_at": day_end(window["closes"]),
+                # Cut-offs per level (issue 19): the last instant of each day given.
+                **{f"{lv}_cutoff": day_end(d) for lv, d in window.get("cutoffs", {}).items()},
             },
         )
         report.count("phases", created)
     load_categories(season, spec.get("categories", {}), report)
+    load_fees(season, spec.get("fees", {}), report)
     return season
+
+
+def load_fees(season: Season, fees: dict, report: LoadReport) -> None:
+    """The season's registration fee per subject track in fen (S5, `[fees]`); a track that
+    already has a fee keeps it."""
+    added = seed_fees(season, fees)
+    for created in [True] * added + [False] * (len(fees) - added):
+        report.count("fees", created)
 
 
 def load_categories(season: Season, specs: dict, report: LoadReport) -> None:

@@ -246,6 +246,7 @@ RULES: dict[str, Rule] = {
     "gate:slot-delete": office(PROVINCE, methods="POST"),
     "seasons:extensions": office(PROVINCE, methods="GET POST"),
     "seasons:withdraw": office(PROVINCE, methods="GET POST"),
+    "seasons:fees": office(PROVINCE, methods="GET POST"),
     # ── the candidate portal ──
     "portal:login": public(methods="GET POST"),
     "portal:logout": public(methods="POST"),

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -100,3 +101,41 @@ def _grouped_choices(province: Region, regions: list[Region]) -> list:
         group += [(c.pk, c.name) for c in counties.get(city.pk, [])]
         choices.append((city.name, group))
     return choices
+
+
+class FeesForm(forms.Form):
+    """报名费: the registration fee of each subject track in yuan (kept in fen), and why it
+    changes. An empty amount means no fee is configured for the track."""
+
+    reason = forms.CharField(label=_("Reason for the change"), max_length=200)
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            self.fields[self.name_of(row.track.code)] = forms.DecimalField(
+                label=row.track.name,
+                required=False,
+                min_value=0,
+                max_digits=7,
+                decimal_places=2,
+                initial=None if row.fee_fen is None else Decimal(row.fee_fen) / 100,
+                widget=forms.NumberInput(attrs={"step": "0.01", "class": "form-control"}),
+            )
+        self.fields["reason"].widget.attrs["class"] = "form-control"
+        self.fields["reason"].help_text = _("Kept in the audit trail with the change.")
+
+    @staticmethod
+    def name_of(track: str) -> str:
+        return f"track_{track}"
+
+    def track_fields(self):
+        return [(row, self[self.name_of(row.track.code)]) for row in self.rows]
+
+    def fees(self) -> dict[str, int | None]:
+        """The amounts asked for, in fen, by track code."""
+        found = {}
+        for row in self.rows:
+            yuan = self.cleaned_data.get(self.name_of(row.track.code))
+            found[row.track.code] = None if yuan is None else int(yuan * 100)
+        return found

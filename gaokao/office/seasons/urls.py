@@ -6,4 +6,5 @@ app_name = "seasons"
 urlpatterns = [
     path("", views.extensions, name="extensions"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("fees/", views.fees, name="fees"),
 ]

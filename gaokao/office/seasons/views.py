@@ -11,7 +11,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from gaokao.accounts.models import Role
-from gaokao.office.seasons.forms import ExtensionForm
+from gaokao.codes import fees as fee_table
+from gaokao.office.seasons.forms import ExtensionForm, FeesForm
 from gaokao.seasons import NoCurrentSeason, current, services
 from gaokao.seasons.models import Extension
 from gaokao.web.access import roles_required
@@ -85,3 +86,35 @@ def withdraw(request, pk: int):
             )
         return redirect("seasons:extensions")
     return render(request, "seasons/withdraw.html", {"extension": extension})
+
+
+@province_only
+@require_http_methods(["GET", "POST"])
+def fees(request):
+    """报名费 (S5): the registration fee of each subject track in the current season, which
+    the points take at intake; every change is audited with its diff and reason."""
+    try:
+        season = current()
+    except NoCurrentSeason:
+        season = None
+    if season is None or season.province_id != request.user.region_id:
+        return render(request, "seasons/fees.html", {"season": None})
+    form = FeesForm(request.POST or None, rows=fee_table.fee_table(season))
+    if request.method == "POST" and form.is_valid():
+        try:
+            diff = fee_table.save_fees(
+                season,
+                form.fees(),
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except fee_table.FeesRefused as e:
+            form.add_error(None, str(e))
+        else:
+            if diff:
+                messages.success(request, _("The registration fees are saved."))
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("seasons:fees")
+    return render(request, "seasons/fees.html", {"season": season, "form": form})
