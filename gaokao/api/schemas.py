@@ -150,10 +150,20 @@ class ChangeIn(Schema):
             " the saved ones."
         ),
     )
+    keyed_at: dt.datetime | None = Field(
+        None,
+        description=(
+            "When the change was keyed on the client, by its clock, with the offset: a change"
+            " keyed while its window was open is accepted within the grace after the close."
+        ),
+    )
 
 
 class PushIn(Schema):
     changes: list[ChangeIn] = Field(max_length=MAX_CHANGES)
+    sent_at: dt.datetime | None = Field(
+        None, description="The client's clock when it sent the push (its skew is checked)."
+    )
 
 
 class ResultOut(Schema):
@@ -165,10 +175,19 @@ class ResultOut(Schema):
     original_status: str | None = Field(
         description="For a duplicate: what became of the change when it first arrived."
     )
+    reason: Literal["stale", "after_deadline"] | None = Field(
+        None, description="For a conflict: stale, or after_deadline (截止后修改)."
+    )
+
+
+class ClockOut(Schema):
+    skew_seconds: int = Field(description="The client's clock minus the server's.")
+    flagged: bool = Field(description="True: the clock is off by more than the tolerance.")
 
 
 class PushOut(Schema):
     results: list[ResultOut]
+    clock: ClockOut | None = Field(None, description="The client's clock, as the server saw it.")
 
 
 class PhotoStartIn(Schema):
@@ -192,6 +211,9 @@ class ConflictOut(Schema):
     candidate: uuid.UUID
     registration_number: str | None
     name: str
+    reason: Literal["stale", "after_deadline"] = Field(
+        description="stale: changed on the server meanwhile; after_deadline: 截止后修改."
+    )
     base_version: int
     server_version: int = Field(description="The record's version when the change arrived.")
     current_version: int

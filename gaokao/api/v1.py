@@ -156,7 +156,12 @@ def pull(request, cursor: str | None = Query(None, max_length=1000)):
 def push(request, body: PushIn):
     """Apply changes in order; each gets its own result (at most 500 per call)."""
     changes = [change.model_dump() for change in body.changes]
-    return {"results": sync_push.apply_changes(request.auth, changes, via="sync")}
+    device = request.auth
+    results = sync_push.apply_changes(device, changes, via="sync", sent_at=body.sent_at)
+    clock = None
+    if body.sent_at is not None and device.clock_skew_seconds is not None:
+        clock = {"skew_seconds": device.clock_skew_seconds, "flagged": device.clock_flagged}
+    return {"results": results, "clock": clock}
 
 
 @api.post("/photos/{photo_id}", response={200: PhotoStateOut, **ERRORS})
@@ -194,6 +199,7 @@ def _conflict_out(conflict: Conflict) -> dict[str, Any]:
         "candidate": candidate.pk,
         "registration_number": candidate.registration_number,
         "name": candidate.name,
+        "reason": conflict.reason,
         "base_version": conflict.base_version,
         "server_version": conflict.server_version,
         "current_version": candidate.version,

@@ -51,8 +51,9 @@ The payload, once decrypted, is UTF-8 JSON::
     (source and note are optional: a camera photo without a note)
 
 where a change is the object of the sync contract (gaokao.sync.push): id, kind,
-candidate, base_version, fields. This module checks the payload's shape only; what the
-changes ask for is checked by `gaokao.sync.push.apply_changes`, like changes by sync.
+candidate, base_version, fields, keyed_at (when the point keyed it, E3-E5). This module
+checks the payload's shape only; what the changes ask for is checked by
+`gaokao.sync.push.apply_changes`, like changes by sync.
 
 `read_bundle` treats its input as hostile: anything wrong raises `BundleRefused` with a
 reason code (`REASONS`) and a message for people, never another exception.

@@ -6,7 +6,10 @@ the file is held server-side (`hold`) until the same user confirms, and `apply` 
 changes to the same service sync uses (`gaokao.sync.push.apply_changes`, via="bundle")
 and the photos to the same resumable upload. Every change carries the id the point client
 gave it and the server keeps a receipt per id, so a bundle imported twice, or imported
-after its changes arrived by sync, changes nothing the second time.
+after its changes arrived by sync, changes nothing the second time. The import is when
+the server receives the changes: a change keyed while its window was open is applied if
+the import comes within the grace after the close (gaokao.sync.offline), and otherwise
+waits as a conflict 截止后修改 for the county.
 
 Only the county of the device's point imports its bundles: the county is the level that
 receives the point's records (S9), and its staff know the point's people and disc.

@@ -1,20 +1,21 @@
 """A point's work applied to the central record (E4, E5, R4): a candidate the point client
-took in, with the id and registration number the client gave it, and the values a point's
-change sets. The sync protocol (gaokao.sync) reads what the client sent, checks its form
-and decides when to apply it; the rules of the candidate are here, beside intake's."""
+took in, with the id and registration number the client gave it. The sync protocol
+(gaokao.sync) reads what the client sent, checks its form and decides when to apply it;
+the rules of intake are here. A point's later changes go through the one change path
+(gaokao.candidates.change_path)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaokao.candidates import changes
+from gaokao.candidates.change_path import GROUPS, POINT_CHECKS, VERIFIED
 from gaokao.candidates.errors import IntakeRefused
-from gaokao.candidates.models import REVIEWING_LEVEL, Candidate, IdentitySource, ReviewState
+from gaokao.candidates.models import Candidate, IdentitySource, initial_review_state
 from gaokao.candidates.own_data import DATA_FIELDS
 from gaokao.candidates.rows import ROW_MODELS, replace_rows
 from gaokao.candidates.services import refuse_duplicate
@@ -23,9 +24,7 @@ from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
 
 # The point's checks (S5): setting any of them records who checked and when.
-POINT_CHECK_FIELDS = ("documents_received", "fee_fen", "fee_receipt", "eligibility")
-# The time the point read the candidate's ID card (O3, S7).
-VERIFIED = "identity_verified_at"
+POINT_CHECK_FIELDS = GROUPS[POINT_CHECKS]
 
 
 def create_from_point(
@@ -60,7 +59,7 @@ def create_from_point(
         point=point,
         number_range=number_range,
         created_by=by,
-        review_state=ReviewState.PENDING if path in REVIEWING_LEVEL else ReviewState.NOT_REQUIRED,
+        review_state=initial_review_state(path),
         identity_verified_at=(
             timezone.now() if identity["identity_source"] == IdentitySource.READER else None
         ),
@@ -72,18 +71,6 @@ def create_from_point(
     candidate.save(force_insert=True)
     _write_rows(candidate, values)
     changes.candidate_changed(candidate.pk)
-    return candidate
-
-
-def update_from_point(candidate: Candidate, values: dict[str, Any], by: Any) -> Candidate:
-    """Apply a point's checked values to the locked candidate, its version moving on; the
-    candidate as saved is returned (read back)."""
-    _set_values(candidate, values, by)
-    candidate.version = F("version") + 1
-    candidate.save()
-    _write_rows(candidate, values)
-    changes.candidate_changed(candidate.pk)
-    candidate.refresh_from_db()
     return candidate
 
 

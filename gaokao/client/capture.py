@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from gaokao.candidates import changes
 from gaokao.candidates.models import Candidate
@@ -82,6 +83,9 @@ def candidate_changed(candidate_id: Any) -> Outbox | None:
             "kind": "update" if known is not None else "create",
             "base_version": known.version if known is not None else None,
             "fields": values,
+            # The last time the values were keyed (E3-E5): a later edit coalescing into
+            # this entry moves it on, so the server judges the window by the last edit.
+            "keyed_at": timezone.now().isoformat(),
         }
         if entry is None:
             entry = Outbox(id=uuid.uuid4(), kind=Outbox.Kind.CHANGE, candidate_id=candidate.pk)

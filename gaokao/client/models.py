@@ -34,6 +34,10 @@ class ClientState(models.Model):
     last_sync_result = models.CharField(_("last sync result"), max_length=500, blank=True)
     last_success_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
     last_export_at = models.DateTimeField(_("last bundle written"), null=True, blank=True)
+    # The server's reading of this PC's clock at the last push (E3-E5): keyed-at times
+    # come from it, so a clock off by more than the province allows is flagged.
+    clock_skew_seconds = models.IntegerField(_("clock off by (seconds)"), null=True, blank=True)
+    clock_flagged = models.BooleanField(_("clock off"), default=False)
 
     class Meta:
         verbose_name = _("point client state")

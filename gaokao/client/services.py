@@ -2,9 +2,9 @@
 
 When power or network was out, candidates filled in paper draft forms; point staff key
 them in later, on the point client or on the central office web. The data, its checks and
-its write are the candidate's own (gaokao.candidates.own_data.write_data), but the save is
-the staff's: no confirmation password, audited under the staff account, and the record is
-marked `keyed_from_paper` so the candidate checks it in the portal later.
+its write are the candidate's own (gaokao.candidates.change_path, Origin.PAPER), but the
+save is the staff's: no confirmation password, audited under the staff account, and the
+record is marked `keyed_from_paper` so the candidate checks it in the portal later.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.candidates.errors import DataRefused
+from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.own_data import may_change_data, write_data
-from gaokao.candidates.stage import check_editable
 from gaokao.client.models import Outbox
 
 
@@ -36,30 +34,16 @@ def save_paper_data(
     by: Any,
     request: HttpRequest | None = None,
 ) -> Candidate:
-    """Save the candidate's own data from a paper draft form, keyed in by point staff.
+    """Save the candidate's own data from a paper draft form, keyed in by point staff,
+    through the one change path (Origin.PAPER).
 
     Refused (a CandidateRefused, nothing saved) when the point has submitted the record (S9),
     when the candidate's data window is closed, when someone saved the candidate since
     `version`, or when the data breaks the portal's rules."""
-    candidate = Candidate.objects.select_related("season", "point__county").get(pk=candidate.pk)
-    check_editable(candidate, "point")
-    if not may_change_data(candidate):
-        raise DataRefused(
-            _("Registration is closed: the candidate's data can no longer be changed."),
-            code="window_closed",
-        )
-    current = write_data(
-        candidate,
-        version=version,
-        data=data,
-        resume=resume,
-        family=family,
-        from_paper=True,
-        actor=by,
-        request=request,
+    change = Change(
+        values={**data, "resume": resume, "family": family}, origin=Origin.PAPER, version=version
     )
-    current.refresh_from_db()
-    return current
+    return apply_change(candidate, change, by=by, request=request)
 
 
 def dismiss(entry: Outbox, *, by: Any) -> None:

@@ -215,6 +215,9 @@ def finalize(entry: Outbox, basis: Basis | None) -> dict[str, Any] | None:
         "candidate": str(entry.candidate_id),
         "base_version": base,
         "fields": fields,
+        # When it was last keyed here (E3-E5): a change keyed while its window was open
+        # is accepted within the grace after the close.
+        "keyed_at": entry.payload.get("keyed_at") or entry.created_at.isoformat(),
     }
     entry.sent_at = timezone.now()
     entry.save(update_fields=["payload", "sent_at"])
@@ -287,13 +290,15 @@ def push(api: Api, report: Report) -> None:
             return
         Outbox.objects.filter(pk__in=[e.pk for e in entries.values()]).update(attempts=_plus_one())
         try:
-            status, data = api.call("POST", "/push", {"changes": changes})
+            sent_at = timezone.now().isoformat()
+            status, data = api.call("POST", "/push", {"changes": changes, "sent_at": sent_at})
             data = _expect_ok(status, data, _("the changes"))
         except SyncError as error:
             Outbox.objects.filter(pk__in=[e.pk for e in entries.values()]).update(
                 last_error=error.message[:500]
             )
             raise
+        _record_clock(data.get("clock"))
         results = data.get("results")
         answered = 0
         for result in results if isinstance(results, list) else []:
@@ -303,6 +308,15 @@ def push(api: Api, report: Report) -> None:
                 answered += 1
         if answered == 0:
             raise SyncError(_("The server's answer did not name any of the changes sent."))
+
+
+def _record_clock(clock: Any) -> None:
+    """Keep the server's reading of this PC's clock, for `gaokao client status`."""
+    if not isinstance(clock, dict) or not isinstance(clock.get("skew_seconds"), int):
+        return
+    ClientState.objects.filter(pk=1).update(
+        clock_skew_seconds=clock["skew_seconds"], clock_flagged=bool(clock.get("flagged"))
+    )
 
 
 def _plus_one() -> F:
@@ -340,7 +354,13 @@ def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None
             return
         entry.state, entry.answer = Outbox.State.ATTENTION, outcome
         entry.last_error = str(result.get("message") or _("Refused by the server."))[:500]
-        if outcome == "conflict":
+        if outcome == "conflict" and result.get("reason") == "after_deadline":
+            entry.last_error = _(
+                "Changed after the deadline: the county decides whether to keep this change."
+                " %(message)s"
+            ) % {"message": result.get("message") or ""}
+            entry.last_error = entry.last_error.strip()[:500]
+        elif outcome == "conflict":
             entry.last_error = _(
                 "Conflict: someone changed this candidate on the server meanwhile. Resolve it"
                 " here, or the county or the point does in the office web. %(message)s"

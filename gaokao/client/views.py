@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.models import Role
+from gaokao.candidates import change_path
+from gaokao.candidates.change_path import Origin
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.own_data import may_change_data
 from gaokao.candidates.own_data_forms import identity_rows, posted_rows, show_refusal
 from gaokao.client import conflicts, services
 from gaokao.client.forms import data_forms
@@ -30,10 +31,13 @@ def paper(request, pk):
     candidate = get_visible_or_404(
         Candidate.objects.select_related("point__county", "season"), request.user, pk=pk
     )
-    open_now = may_change_data(candidate)
-    posted = request.method == "POST" and open_now
+    refused = change_path.refusal(
+        candidate, change_path.OWN_DATA, Origin.PAPER, by=request.user, request=request
+    )
+    open_now, posted = refused is None, request.method == "POST"
+    # What was typed is shown again whatever the answer, so nothing is lost (issue 19).
     form, resume_set, family_set = data_forms(
-        candidate, request.POST if posted else None, open_now=open_now
+        candidate, request.POST if posted else None, open_now=open_now or posted
     )
     context = {
         "c": candidate,
@@ -46,8 +50,8 @@ def paper(request, pk):
         "open_now": open_now,
         "row_errors": {},
     }
-    if request.method == "POST" and not open_now:
-        messages.error(request, _("This candidate's data can no longer be changed."))
+    if posted and refused is not None:
+        context["row_errors"] = show_refusal(form, refused, candidate)
         return render(request, "client/paper.html", context, status=403)
     if posted and all(f.is_valid() for f in (form, resume_set, family_set)):
         try:

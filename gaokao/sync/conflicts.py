@@ -1,6 +1,10 @@
-"""Conflicts (E5): a point's update based on a version the server has moved past is kept,
+"""Conflicts (E3-E5): a point's update based on a version the server has moved past, or
+keyed after its window closed or received after the offline grace (截止后修改), is kept,
 never merged, until a person decides: keep the point's values, the server's, or choose
-field by field. The office web and the point client decide through `resolve` alike."""
+field by field. The office web and the point client decide through `resolve` alike; the
+point's values are applied through the one change path, and a county user keeping them
+on a change after the deadline applies them past the window, the conflict's number
+recorded as the reason."""
 
 from __future__ import annotations
 
@@ -14,12 +18,13 @@ from django.utils.translation import gettext as _
 from gaokao.accounts.models import Role
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates.models import Candidate
-from gaokao.candidates.point_changes import update_from_point
+from gaokao.candidates.change_path import Origin
+from gaokao.candidates.models import Candidate, Stage
 from gaokao.candidates.stage import check_editable, is_editable_by
 from gaokao.sync.errors import NotFound, SyncRefused, shown
 from gaokao.sync.fields import to_json, values_now
 from gaokao.sync.models import Conflict, Device
+from gaokao.sync.push import apply_values
 from gaokao.sync.validation import clean_update
 
 
@@ -41,15 +46,23 @@ def device_conflicts(device: Device):
 
 
 def may_resolve(user: Any, conflict: Conflict, choice: str) -> bool:
-    """Only the level that holds the record applies values to it (S9); the point may also
-    set its own stale change aside (keep the server's values) whoever holds the record,
-    since that changes nothing."""
+    """Who decides (S9, and who may change which field by the one change path): the point
+    applies its values to a record it holds; the county decides a change after the
+    deadline (截止后修改) on a record still at the point, and applies its values past the
+    window; keeping the server's values changes nothing, so the point may always set its
+    own change aside and the county whenever it holds the record."""
     role = getattr(user, "role", None)
     if role not in (Role.POINT, Role.COUNTY):
         return False
-    if choice == Conflict.Resolution.SERVER and role == Role.POINT:
+    candidate = conflict.candidate
+    after_deadline = conflict.reason == Conflict.Reason.AFTER_DEADLINE
+    if after_deadline and role == Role.COUNTY and candidate.stage == Stage.POINT:
         return True
-    return is_editable_by(conflict.candidate, role)
+    if choice == Conflict.Resolution.SERVER:
+        return role == Role.POINT or is_editable_by(candidate, role)
+    if after_deadline:
+        return False
+    return role == Role.POINT and is_editable_by(candidate, role)
 
 
 def resolve(
@@ -101,7 +114,22 @@ def resolve(
                 code="stale",
             )
         if not may_resolve(by, conflict, choice):
+            if conflict.reason == Conflict.Reason.AFTER_DEADLINE and role == Role.POINT:
+                raise SyncRefused(
+                    _(
+                        "This change was made after the deadline: the county decides whether"
+                        " to keep it."
+                    ),
+                    code="county_decides",
+                )
             check_editable(candidate, role)
+            raise SyncRefused(
+                _(
+                    "Only the point applies its values to the record; the county can keep the"
+                    " server's values, or return the record to the point."
+                ),
+                code="not_allowed",
+            )
         chosen: dict[str, Any] = {}
         if choice == Conflict.Resolution.POINT:
             chosen = dict(conflict.point_values)
@@ -117,7 +145,8 @@ def resolve(
         if chosen:
             values = clean_update(chosen, candidate)  # today's codes and rules
             before = values_now(candidate, values)
-            candidate = update_from_point(candidate, values, conflict.receipt.device.enrolled_by)
+            candidate = _apply(conflict, candidate, values, by, request)
+            conflict.candidate = candidate
             chosen = {k: to_json(v) for k, v in values.items()}
         conflict.resolution, conflict.chosen = choice, chosen
         conflict.resolved_by, conflict.resolved_at = by, timezone.now()
@@ -135,3 +164,23 @@ def resolve(
             version=candidate.version,
         )
     return conflict
+
+
+def _apply(conflict: Conflict, candidate: Candidate, values: dict[str, Any], by, request):
+    """Apply the point's values kept. A change after the deadline is applied by the county
+    past the window, under the conflict's number; a stale one as the point's own change,
+    judged now."""
+    receipt = conflict.receipt
+    origin = Origin.BUNDLE if receipt.via == "bundle" else Origin.SYNC
+    if conflict.reason == Conflict.Reason.AFTER_DEADLINE:
+        return apply_values(
+            candidate,
+            values,
+            origin,
+            receipt.keyed_at,
+            by=by,
+            request=request,
+            window_override=f"同步冲突 #{conflict.pk}",
+        )
+    by = receipt.device.enrolled_by
+    return apply_values(candidate, values, origin, receipt.keyed_at, by=by, request=request)

@@ -29,6 +29,14 @@ class Device(models.Model):
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    # The client's clock at its last push, against the server's (E3-E5): a device more
+    # than GAOKAO_CLOCK_SKEW_MINUTES off is flagged to its county, since keyed-at times
+    # are read from that clock.
+    clock_skew_seconds = models.IntegerField(
+        _("clock off by (seconds)"), null=True, blank=True
+    )  # the client's clock minus the server's
+    clock_checked_at = models.DateTimeField(_("clock checked at"), null=True, blank=True)
+    clock_flagged = models.BooleanField(_("clock off"), default=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     objects = scoped_manager(county="point__county", point="point")
@@ -59,7 +67,10 @@ class Receipt(models.Model):
     status = models.CharField(max_length=8, choices=Status)
     version = models.PositiveIntegerField(null=True, blank=True)  # after the change
     message = models.CharField(max_length=300, blank=True)
+    # When the server received the change (for a disc: when the county imported it) and
+    # when the point keyed it, by the client's clock (E3-E5).
     received_at = models.DateTimeField(auto_now_add=True)
+    keyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -69,14 +80,20 @@ class Receipt(models.Model):
 
 
 class Conflict(models.Model):
-    """A change based on a version the server has since moved past: nothing is
-    overwritten; a person keeps the point's values, the server's, or chooses per field."""
+    """A change based on a version the server has since moved past, or keyed after its
+    window closed or received after the grace (截止后修改): nothing is overwritten; a
+    person keeps the point's values, the server's, or chooses per field."""
+
+    class Reason(models.TextChoices):
+        STALE = "stale", _("Changed on the server meanwhile")
+        AFTER_DEADLINE = "after_deadline", _("Changed after the deadline")
 
     class Resolution(models.TextChoices):
         POINT = "point", _("Kept the point's values")
         SERVER = "server", _("Kept the server's values")
         FIELDS = "fields", _("Chosen field by field")
 
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason, default=Reason.STALE)
     receipt = models.OneToOneField(Receipt, models.PROTECT, related_name="conflict")
     candidate = models.ForeignKey(
         Candidate, models.CASCADE, related_name="sync_conflicts", verbose_name=_("candidate")

@@ -3,14 +3,16 @@
 Each change carries an id the client made, its idempotency key: the server keeps a Receipt
 per id, so a change sent twice, or sent by sync and again on a disc (gaokao.bundles), is
 applied once. An update names the version it edited; a stale one is never merged but kept
-as a Conflict for a person to decide (the ODK rule). The rules of the candidate are the
-office web's: the point's own candidates only, `check_editable` (a submitted record is
-locked), registration numbers from the point's own ranges, one registration per person
-and season, codes from the code tables (gaokao.candidates.point_changes).
+as a Conflict for a person to decide (the ODK rule). A create is intake
+(gaokao.candidates.point_changes: the point's own ranges, one registration per person and
+season); an update goes through the one change path (gaokao.candidates.change_path), its
+window judged when it was keyed if it arrived within the offline grace, and otherwise
+kept as a conflict 截止后修改 for the county (gaokao.sync.offline, E3-E5).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +20,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gaokao.accounts.models import Role
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates.change_path import VERIFIED, Change, Origin, apply_change, check_change
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.point_changes import VERIFIED, create_from_point, update_from_point
-from gaokao.candidates.stage import check_editable
+from gaokao.candidates.point_changes import create_from_point
+from gaokao.sync import offline
 from gaokao.sync.errors import SyncRefused, Unauthorised, message_of, not_this_point, shown
 from gaokao.sync.fields import (
     KINDS,
@@ -66,19 +68,25 @@ def _result(change_id: str, status: str, **kw: Any) -> dict[str, Any]:
         "message": kw.get("message", ""),
         "conflict": kw.get("conflict"),
         "original_status": kw.get("original_status"),
+        "reason": kw.get("reason"),
     }
 
 
-def apply_changes(device: Device, changes: Any, *, via: str = "sync") -> list[dict[str, Any]]:
+def apply_changes(
+    device: Device, changes: Any, *, via: str = "sync", sent_at: Any = None
+) -> list[dict[str, Any]]:
     """Apply a device's changes in order, each in its own transaction, and say what became
     of each: applied, duplicate (its id was received before: nothing is applied, the
-    original answer is repeated), conflict or refused. `via` is "sync" or "bundle"."""
+    original answer is repeated), conflict or refused. `via` is "sync" or "bundle";
+    `sent_at` is the client's clock when it sent a push (its skew is recorded)."""
     if via not in VIAS:
         raise ValueError(via)
     if device.revoked_at is not None:
         raise Unauthorised(_("This point client was revoked."), code="revoked")
     if not isinstance(changes, list):
         raise SyncRefused(_("Send the changes as a list."), code="changes")
+    if via == "sync":
+        offline.check_clock(device, sent_at)
     memo = PushMemo(current_season())
     return [_apply_one(device, change, via, memo) for change in changes]
 
@@ -113,7 +121,7 @@ def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[st
         outcome = _outcome(device, receipt, change, kind, candidate_id, memo, via)
         receipt.status, receipt.version = outcome.status, outcome.version
         receipt.message = outcome.message[:300]
-        receipt.save(update_fields=["status", "version", "message"])
+        receipt.save(update_fields=["status", "version", "message", "keyed_at"])
         action = {
             Receipt.Status.APPLIED: Action.SYNC_APPLIED,
             Receipt.Status.CONFLICT: Action.SYNC_CONFLICT,
@@ -138,6 +146,7 @@ def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[st
         version=outcome.version,
         message=receipt.message,
         conflict=outcome.conflict.pk if outcome.conflict else None,
+        reason=outcome.conflict.reason if outcome.conflict else None,
     )
 
 
@@ -149,24 +158,26 @@ def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
             Receipt.Status.REFUSED,
             message=_("This change id is used already; make a new one."),
         )
-    conflict = Conflict.objects.filter(receipt=receipt).values_list("pk", flat=True).first()
+    conflict = Conflict.objects.filter(receipt=receipt).values("pk", "reason").first() or {}
     return _result(
         str(change_id),
         "duplicate",
         version=receipt.version,
         message=receipt.message,
-        conflict=conflict,
+        conflict=conflict.get("pk"),
         original_status=receipt.status,
+        reason=conflict.get("reason"),
     )
 
 
 def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> ChangeOutcome:
     try:
         with transaction.atomic():
+            receipt.keyed_at = offline.keyed_at_of(change, memo.season, receipt.received_at)
             if kind == "create":
                 return _create(device, change, candidate_id, memo, via)
             if kind == "update":
-                return _update(device, receipt, change, candidate_id, memo.season)
+                return _update(device, receipt, change, candidate_id, memo.season, via)
             raise SyncRefused(_("A change is a create or an update."), code="kind")
     except (SyncRefused, CandidateRefused) as e:
         message = message_of(e)
@@ -228,7 +239,7 @@ def _create(device, change, candidate_id, memo, via) -> ChangeOutcome:
     )
 
 
-def _update(device, receipt, change, candidate_id, season) -> ChangeOutcome:
+def _update(device, receipt, change, candidate_id, season, via) -> ChangeOutcome:
     if candidate_id is None or season is None:
         raise not_this_point()
     candidate = (
@@ -238,40 +249,128 @@ def _update(device, receipt, change, candidate_id, season) -> ChangeOutcome:
     )
     if candidate is None:
         raise not_this_point()
-    check_editable(candidate, Role.POINT)
     values = clean_update(change.get("fields"), candidate)
     base_version = change.get("base_version")
     if not is_int(base_version) or base_version < 1:
         raise SyncRefused(
             _("An update names the version it was based on (base_version)."), code="base"
         )
-    if base_version != candidate.version:
-        conflict = Conflict.objects.create(
-            receipt=receipt,
-            candidate=candidate,
-            base_version=base_version,
-            server_version=candidate.version,
-            point_values={k: to_json(v) for k, v in values.items()},
-            server_values=values_now(candidate, values),
+    origin = Origin.BUNDLE if via == "bundle" else Origin.SYNC
+    the_change = Change(
+        values=values, origin=origin, version=candidate.version, keyed_at=receipt.keyed_at
+    )
+    by = device.enrolled_by
+    # A stale base is a conflict, decided below; this raises any other refusal.
+    at = _judged_at(candidate, the_change, by, receipt)
+    if at is None:
+        return _conflict(
+            receipt,
+            candidate,
+            base_version,
+            values,
+            Conflict.Reason.AFTER_DEADLINE,
+            _(
+                "Changed after the deadline: the change was keyed after its window closed, or"
+                " reached the server after the grace for work keyed offline. Nothing was"
+                " changed: the county decides."
+            ),
         )
-        return ChangeOutcome(
-            Receipt.Status.CONFLICT,
-            candidate=candidate,
-            version=candidate.version,
-            conflict=conflict,
-            message=_(
+    if base_version != candidate.version:
+        return _conflict(
+            receipt,
+            candidate,
+            base_version,
+            values,
+            Conflict.Reason.STALE,
+            _(
                 "The record changed on the server after version %(base)d (it is now at"
                 " %(version)d). Nothing was overwritten: a person keeps the point's values,"
                 " the server's, or chooses field by field."
             )
             % {"base": base_version, "version": candidate.version},
-            detail={"fields": sorted(values), "conflict": conflict.pk},
         )
     before = values_now(candidate, values)
-    candidate = update_from_point(candidate, values, device.enrolled_by)
+    candidate = apply_values(candidate, values, origin, receipt.keyed_at, by=by, at=at)
     return ChangeOutcome(
         Receipt.Status.APPLIED,
         candidate=candidate,
         version=candidate.version,
-        detail={"before": before, "after": {k: to_json(v) for k, v in values.items()}},
+        detail={
+            "before": before,
+            "after": {k: to_json(v) for k, v in values.items()},
+            **({"judged_at": at.isoformat()} if at != receipt.received_at else {}),
+        },
+    )
+
+
+def apply_values(
+    candidate: Candidate,
+    values: dict[str, Any],
+    origin: str,
+    keyed_at: dt.datetime | None,
+    *,
+    by: Any,
+    at: dt.datetime | None = None,
+    window_override: str = "",
+    request: Any = None,
+) -> Candidate:
+    """Apply a point's checked values to the locked candidate through the one change path
+    (judged at `at`), in the caller's transaction. The candidate as saved is returned."""
+    change = Change(values=values, origin=origin, version=candidate.version, keyed_at=keyed_at)
+    return apply_change(
+        candidate, change, by=by, request=request, at=at, window_override=window_override
+    )
+
+
+# The refusals of a moment passed: the window of the change's fields, and the point's own
+# cut-off for the record (gaokao.candidates.stage.past_cutoff).
+DEADLINES = ("window_closed", "past_cutoff")
+
+
+def _judged_at(candidate, change: Change, by, receipt: Receipt) -> dt.datetime | None:
+    """The moment the change's window is judged at: its arrival; or, when the window (or
+    the point's cut-off) had passed by then, the moment it was keyed, if that was before
+    the close and it arrived within the grace after it. None: a change after the deadline
+    (a conflict for the county). Any other refusal (a record submitted upward, a field the
+    point may not change) is raised, judged at the arrival."""
+    received = receipt.received_at
+    try:
+        check_change(candidate, change, by=by, at=received)
+        return received
+    except CandidateRefused as e:
+        if e.code not in DEADLINES:
+            raise
+    keyed = change.keyed_at
+    if keyed is None or keyed >= received:
+        return None
+    # The window is one span: open when keyed, and still open at the grace's start (or
+    # keyed after it), means it closed at most the grace before the change arrived.
+    grace_start = received - offline.grace(candidate.season)
+    for at in (keyed, max(keyed, grace_start)):
+        try:
+            check_change(candidate, change, by=by, at=at)
+        except CandidateRefused as e:
+            if e.code not in DEADLINES:
+                raise
+            return None
+    return keyed
+
+
+def _conflict(receipt, candidate, base_version, values, reason, message) -> ChangeOutcome:
+    conflict = Conflict.objects.create(
+        receipt=receipt,
+        candidate=candidate,
+        reason=reason,
+        base_version=base_version,
+        server_version=candidate.version,
+        point_values={k: to_json(v) for k, v in values.items()},
+        server_values=values_now(candidate, values),
+    )
+    return ChangeOutcome(
+        Receipt.Status.CONFLICT,
+        candidate=candidate,
+        version=candidate.version,
+        conflict=conflict,
+        message=message,
+        detail={"fields": sorted(values), "conflict": conflict.pk, "reason": reason},
     )

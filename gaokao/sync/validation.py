@@ -43,10 +43,10 @@ from gaokao.sync.fields import (
     has_control,
     is_int,
 )
+from gaokao.sync.offline import skew_limit
 
 MAX_FEE_FEN = 9_999_999  # 99,999.99 yuan, as the office web's form allows
 MAX_TEXT = 60  # identity values longer than this are refused before any other check
-CLOCK_SKEW = dt.timedelta(minutes=5)  # a point's clock may run this far ahead
 FIRST_CARD_READ = dt.datetime(2004, 1, 1, tzinfo=dt.UTC)  # second-generation cards
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -195,7 +195,7 @@ def _clean_verified(fields: dict, current: Candidate) -> dict[str, dt.datetime]:
             % {"field": VERIFIED},
             code="verified",
         )
-    if at > timezone.now() + CLOCK_SKEW:
+    if at > timezone.now() + skew_limit():  # a point's clock may run this far ahead
         raise SyncRefused(_("The ID card cannot have been read in the future."), code="verified")
     if at < FIRST_CARD_READ:  # year 1 at UTC+14 would not even fit the database
         raise SyncRefused(

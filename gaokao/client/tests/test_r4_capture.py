@@ -178,17 +178,16 @@ def test_r4_a_bulk_update_is_queued_too(client_mode, season, point):
 
 
 def test_r4_a_paper_form_keyed_on_the_client_is_queued(client_mode, season, point, point_user):
-    from gaokao.candidates.own_data import write_data
+    from gaokao.client.services import save_paper_data
 
     candidate = synced_candidate(season, point)
-    write_data(
+    save_paper_data(
         candidate,
         version=candidate.version,
         data={"mobile": "13912345678"},
         resume=[],
         family=[{"name": "张父", "relation": "父亲", "employer": "", "phone": ""}],
-        from_paper=True,
-        actor=point_user,
+        by=point_user,
     )
 
     [entry] = queued()

@@ -18,6 +18,7 @@ from gaokao.sync.enrolment import revoke
 from gaokao.sync.errors import SyncRefused, message_of
 from gaokao.sync.forms import ResolveForm
 from gaokao.sync.models import Conflict, Device
+from gaokao.sync.offline import skew_text
 from gaokao.web.access import roles_required
 
 PAGE_SIZE = 20
@@ -33,6 +34,8 @@ def devices(request):
     rows = Device.objects.visible_to(request.user).select_related("point", "enrolled_by")
     rows = rows.order_by("revoked_at", "point__code", "name")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for device in page:
+        device.skew = skew_text(device)
     return render(request, "sync/devices.html", {"page": page})
 
 

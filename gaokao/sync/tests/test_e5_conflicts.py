@@ -89,15 +89,21 @@ def test_e5_bad_decisions_are_refused(conflict, candidate, point_user, choice, f
     assert conflict.resolution == ""
 
 
-def test_e5_the_county_applies_values_only_to_what_it_holds(conflict, candidate, county_user):
+def test_e5_the_county_never_applies_a_stale_changes_values(conflict, candidate, county_user):
+    # Issue 19: the point's fields are the point's (gaokao.candidates.change_path); the
+    # county decides values only of a change after the deadline.
     with pytest.raises(Locked):  # the point holds it
         conflicts.resolve(conflict, "point", by=county_user)
     with pytest.raises(Locked):
         conflicts.resolve(conflict, "server", by=county_user)
     candidate.stage = Stage.COUNTY
-    candidate.save()  # submitted: now the county holds it
-    conflicts.resolve(conflict, "fields", ["fee_fen", "fee_receipt"], by=county_user)
-    assert values(candidate)[:2] == (4000, "P-1")
+    candidate.save()  # submitted: now the county holds it, and may set the change aside
+    with pytest.raises(errors.SyncRefused):
+        conflicts.resolve(conflict, "fields", ["fee_fen", "fee_receipt"], by=county_user)
+    assert values(candidate)[:2] == (3000, "S-1")
+    conflicts.resolve(conflict, "server", by=county_user)
+    conflict.refresh_from_db()
+    assert conflict.resolution == "server"
 
 
 def test_e5_after_submitting_the_point_may_only_set_its_change_aside(

@@ -199,6 +199,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Last sync: %(at)s %(result)s") % {"at": last, "result": state.last_sync_result}
             )
+            if state.clock_flagged:
+                self.stdout.write(
+                    _(
+                        "This PC's clock is off by %(minutes)d minutes from the server's: set"
+                        " it right (the times changes were keyed are read from it)."
+                    )
+                    % {"minutes": round((state.clock_skew_seconds or 0) / 60)}
+                )
         self.stdout.write(
             _("Waiting to be sent: %(changes)d changes, %(photos)d photos.")
             % {"changes": s.pending_changes, "photos": s.pending_photos}
