@@ -70,7 +70,7 @@ def test_s3_point_reads_cards_checks_fees_takes_photos_and_prints_login_cards(
     # S5 on the first candidate: documents, fee, eligibility.
     page.locator("[data-role=rows] tr a").last.click()
     page.locator("#id_documents_received").check()
-    page.locator("#id_fee_yuan").fill("120")
+    page.locator("#id_fee_yuan").select_option("paid")  # the demo's configured fee
     page.locator("#id_fee_receipt").fill("HN-0001")
     page.locator("#id_eligibility").select_option("eligible")
     page.locator("form[action$='/checks/'] button[type=submit]").click()

@@ -18,7 +18,7 @@ from gaokao.photos.models import CandidatePhoto
 from gaokao.proofreading.services import proofread_q
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons import NoCurrentSeason, current
-from gaokao.seasons.models import Season
+from gaokao.seasons.models import Level, PhaseKind, Season
 
 SUBMITTED_BY_POINT = [Stage.COUNTY, Stage.CITY, Stage.PROVINCE, Stage.ACCEPTED]
 
@@ -198,7 +198,11 @@ def by_unit(user, season: Season | None = None) -> list[dict]:
     )
     unit_of = {pk: {"province": city, "city": county}.get(role, pk) for pk, county, city in points}
     if role in ("county", "point"):
-        units = RegistrationPoint.objects.filter(pk__in=unit_of).order_by("code")
+        units = (
+            RegistrationPoint.objects.filter(pk__in=unit_of)
+            .select_related("county")
+            .order_by("code")
+        )
     else:
         units = Region.objects.visible_to(user).filter(
             level="city" if role == "province" else "county"
@@ -218,6 +222,40 @@ def by_track(user, season: Season | None = None) -> list[dict]:
         owner = "all" if user.role == "province" else f"region:{user.region_id}"
         counts = _grid(season, f"tracks:{owner}")
     return [{"track": track, "counts": c} for track, c in sorted(counts.items())]
+
+
+# The phases whose cut-offs hold the records (gaokao.candidates.stage.submission_phase), the
+# level of the units a role's dashboard lists, and the state that counts what a unit of that
+# level has submitted.
+SUBMISSION_PHASES = (PhaseKind.CITY_ART, PhaseKind.CITY_ALL, PhaseKind.YOUTH)
+UNIT_LEVEL = {"province": Level.CITY, "city": Level.COUNTY, "county": Level.POINT}
+SUBMITTED_STATE = {Level.POINT: "by_point", Level.COUNTY: "by_county", Level.CITY: "by_city"}
+
+
+def with_cutoffs(user, rows: list[dict], season: Season | None) -> list[dict]:
+    """Each unit's cut-offs (issue 19; extensions for its region included) as `cutoffs`,
+    [(phase label, moment or None)], and `submitted`: whether it has candidates and has
+    submitted them all to the level above."""
+    level = UNIT_LEVEL.get(user.role, Level.POINT)
+    phases = []
+    if season is not None:  # two queries, whatever the number of units
+        found = season.phases.filter(kind__in=SUBMISSION_PHASES).prefetch_related("extensions")
+        phases = list(found)
+    done = [s.key for s in STATES].index(SUBMITTED_STATE[level])
+    known: dict[int, list] = {}
+    for row in rows:
+        unit = row["unit"]
+        region = unit.county if level == Level.POINT else unit
+        if region.pk not in known:
+            # The region and those above it: the tree is three levels deep and the season
+            # is the province's.
+            chain = [region.pk, region.parent_id, season.province_id]
+            known[region.pk] = [
+                (p.get_kind_display(), p.cutoff_for(level, region, chain)) for p in phases
+            ]
+        row["cutoffs"] = known[region.pk]
+        row["submitted"] = bool(row["counts"][0]) and row["counts"][done] == row["counts"][0]
+    return rows
 
 
 def totals(rows: list[dict]) -> list[int]:

@@ -1,5 +1,7 @@
 import datetime as dt
+from itertools import pairwise
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -17,6 +19,20 @@ class PhaseKind(models.TextChoices):
     CITY_ART = "city_art", _("City confirmation of art candidates")  # R2.3
     CITY_ALL = "city_all", _("City confirmation of all candidates")  # R2.4
     YOUTH = "youth", _("Gaokao-youth registration")  # R2.5
+
+
+class Level(models.TextChoices):
+    """The levels a record passes on its way up (S9), each with its own cut-off per phase."""
+
+    POINT = "point", _("point")
+    COUNTY = "county", _("county")
+    CITY = "city", _("city")
+    PROVINCE = "province", _("province")
+
+
+def default_offline_grace_hours() -> int:
+    """A new season's grace for changes keyed offline (settings.GAOKAO_OFFLINE_GRACE_HOURS)."""
+    return settings.GAOKAO_OFFLINE_GRACE_HOURS
 
 
 class Season(models.Model):
@@ -38,6 +54,16 @@ class Season(models.Model):
         null=True,
         blank=True,
         help_text=_("After this day, `gaokao purge` may remove the season's personal data."),
+    )
+    # E3-E5: how long after a window's close a change keyed on a point client while it
+    # was open may still reach the server (gaokao.sync.push); settings give the default.
+    offline_grace_hours = models.PositiveSmallIntegerField(
+        _("grace for changes keyed offline (hours)"),
+        default=default_offline_grace_hours,
+        help_text=_(
+            "A change keyed on a point client while its window was open is accepted if it"
+            " reaches the server within this many hours after the close."
+        ),
     )
 
     class Meta:
@@ -87,6 +113,21 @@ class Phase(models.Model):
     kind = models.CharField(_("phase"), max_length=16, choices=PhaseKind)
     starts_at = models.DateTimeField(_("opens at"))
     ends_at = models.DateTimeField(_("closes at"))
+    # Cut-offs per level (issue 19): by each the level submits to the one above, and after
+    # it the level's staff no longer change the records it holds (gaokao.candidates.stage).
+    # Empty: the phase's close for the point, county and city; no cut-off for the province.
+    point_cutoff = models.DateTimeField(
+        _("points' cut-off"), null=True, blank=True, help_text=_("Empty: the phase's close.")
+    )
+    county_cutoff = models.DateTimeField(
+        _("counties' cut-off"), null=True, blank=True, help_text=_("Empty: the phase's close.")
+    )
+    city_cutoff = models.DateTimeField(
+        _("cities' cut-off"), null=True, blank=True, help_text=_("Empty: the phase's close.")
+    )
+    province_cutoff = models.DateTimeField(
+        _("province's cut-off"), null=True, blank=True, help_text=_("Empty: none.")
+    )
 
     class Meta:
         ordering = ["season", "starts_at", "ends_at"]
@@ -105,12 +146,49 @@ class Phase(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError(_("A window must close after it opens."))
+        cutoffs = [(level, self.own_cutoff(level)) for level in Level]
+        cutoffs = [(level, at) for level, at in cutoffs if at is not None]
+        for (low, before), (high, after) in pairwise(cutoffs):
+            if after < before:
+                raise ValidationError(
+                    _("The %(high)s's cut-off cannot come before the %(low)s's.")
+                    % {"high": high.label, "low": low.label}
+                )
+        if self.starts_at and any(at <= self.starts_at for _level, at in cutoffs):
+            raise ValidationError(_("A cut-off must come after the phase opens."))
 
-    def ends_at_for(self, region: Region) -> dt.datetime:
+    def own_cutoff(self, level: str) -> dt.datetime | None:
+        """The level's cut-off as configured, its default filled in (no extension)."""
+        at = getattr(self, f"{Level(level).value}_cutoff")
+        if at is None and level != Level.PROVINCE:
+            return self.ends_at
+        return at
+
+    def cutoff_for(
+        self, level: str, region: Region, chain: list[int] | None = None
+    ) -> dt.datetime | None:
+        """The level's cut-off for the records of `region` (a county, or the unit's own
+        region): an extension granted to the region or above moves every level's cut-off
+        by as much as it moves the phase's close (E1-E3, E6). None: no cut-off. `chain`:
+        see `ends_at_for`."""
+        at = self.own_cutoff(level)
+        if at is None:
+            return None
+        return at + (self.ends_at_for(region, chain) - self.ends_at)
+
+    def ends_at_for(self, region: Region, chain: list[int] | None = None) -> dt.datetime:
         """The close of this window for `region`: the latest extension granted to the region
-        or to a region above it, if later than the window's own close."""
-        chain = [r.pk for r in region.ancestors_and_self()]
-        extended = self.extensions.filter(region__in=chain).aggregate(m=models.Max("ends_at"))["m"]
+        or to a region above it, if later than the window's own close. A caller with the
+        ids of the region and those above it (`chain`) and the phase's extensions
+        prefetched asks no query."""
+        chain = chain or [r.pk for r in region.ancestors_and_self()]
+        if "extensions" in getattr(self, "_prefetched_objects_cache", {}):
+            found = [e.ends_at for e in self.extensions.all() if e.region_id in chain]
+            extended = max(found, default=None)
+        else:
+            extended = self.extensions.filter(region__in=chain).aggregate(m=models.Max("ends_at"))[
+                "m"
+            ]
         return max(self.ends_at, extended) if extended else self.ends_at
 
     def is_open_for(self, region: Region, at: dt.datetime | None = None) -> bool:

@@ -4,9 +4,12 @@ a batch with a reason, which unlocks them below; the province accepts.
 
 - A point submits a candidate only when it is complete (`problems` lists what is missing);
   the county also needs the comment (S8) before it submits.
-- Deadlines: cities submit art candidates by the R2.3 date and everyone else by R2.4
-  (gaokao-youth by the end of its own window); the levels below submit within the same
-  window, since the city must confirm after them. Extensions for the region apply.
+- Deadlines: each level submits by its own cut-off in the record's submission phase (art
+  candidates R2.3, gaokao-youth R2.5, everyone else R2.4; the cut-offs per level are the
+  phase's, the phase's close by default, and the province has none unless set), with the
+  extensions for the county (gaokao.candidates.stage, the one home of the rule). A record
+  returned to a level after its cut-off may be changed and submitted again by that level,
+  even after the cut-off, once: the return reopens it until it is submitted.
 - BatchResult lock candidate rows (in primary-key order) and re-check the stage under the lock,
   so a submission racing an edit has one clean winner: the edit sees a locked record, or
   the submission sees the edit's result.
@@ -23,11 +26,11 @@ from django.utils.translation import gettext as _
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.models import Candidate, Stage
-from gaokao.codes.models import Code, Table
+from gaokao.candidates.stage import HOLDER, cutoff, governing_phase, is_reopened, moment
 from gaokao.comments.services import has_comment
 from gaokao.photos.models import CandidatePhoto
 from gaokao.proofreading.services import is_proofread, proofread_q
-from gaokao.seasons.models import PhaseKind
+from gaokao.seasons.models import Level
 from gaokao.submission.models import Move
 
 # The stage each role holds, where its submission sends the record, and where a return
@@ -105,17 +108,22 @@ def problems(candidate: Candidate, role: str) -> list[str]:
     return missing
 
 
-def deadline_kind(candidate: Candidate) -> str:
-    """The window the submission of this candidate must fall in (R2.3, R2.4, R2.5)."""
-    track = Code.objects.filter(table=Table.SUBJECT_TRACK, code=candidate.subject_track).first()
-    attrs = track.attrs if track else {}
-    if attrs.get("phase") == "youth":
-        return PhaseKind.YOUTH
-    return PhaseKind.CITY_ART if attrs.get("professional") == "art" else PhaseKind.CITY_ALL
-
-
-def _in_time(candidate: Candidate, at) -> bool:
-    return candidate.season.is_open(deadline_kind(candidate), candidate.point.county, at)
+def late(candidate: Candidate, at) -> str | None:
+    """Why the holder may not submit the record at `at`: before its phase opens, or after
+    the holder's cut-off unless the record was returned to it after that; else None."""
+    level = HOLDER[Stage(candidate.stage)]
+    phase = governing_phase(candidate)
+    if phase is None:  # the province accepts without a window, as before cut-offs
+        return None if level == Level.PROVINCE else _("the submission deadline has passed")
+    if at < phase.starts_at and level != Level.PROVINCE:
+        return _("the submission deadline has passed")
+    closes = cutoff(candidate, level, phase)
+    if closes is None or at <= closes or is_reopened(candidate):
+        return None
+    return _("the submission deadline has passed: the %(level)s's cut-off was %(moment)s") % {
+        "level": Level(level).label,
+        "moment": moment(closes),
+    }
 
 
 def _locked_rows(user, pks) -> list[Candidate]:
@@ -143,8 +151,8 @@ def submit(user, pks, *, request=None, at=None) -> BatchResult:
             ]
             continue
         why = [] if role == "province" else problems(candidate, role)
-        if role != "province" and not _in_time(candidate, at):
-            why.append(_("the submission deadline has passed"))
+        if (too_late := late(candidate, at)) is not None:
+            why.append(too_late)
         if why:
             outcome.refused[candidate.registration_number] = why
             continue
@@ -156,9 +164,11 @@ def submit(user, pks, *, request=None, at=None) -> BatchResult:
 
 
 @transaction.atomic
-def return_down(user, pks, *, reason: str, request=None) -> BatchResult:
+def return_down(user, pks, *, reason: str, request=None, at=None) -> BatchResult:
     """Return candidates the user's level holds to the level below, with a reason; that
-    unlocks them there. The province may also return what it has accepted."""
+    unlocks them there. The province may also return what it has accepted. A return after
+    the cut-off of the level below reopens the record for it until it submits it again."""
+    at = at or timezone.now()
     reason = " ".join(reason.split())[:REASON_LIMIT]
     if not reason:
         raise ValueError(_("Say why the candidates are returned."))
@@ -173,13 +183,20 @@ def return_down(user, pks, *, reason: str, request=None) -> BatchResult:
                 _("not held here (%(stage)s)") % {"stage": Stage(candidate.stage).label}
             ]
             continue
-        _move(candidate, Move.Kind.RETURN, DOWN[stage], user, batch, reason=reason)
+        below = DOWN[stage]
+        closes = cutoff(candidate, HOLDER[below])
+        reopened = below if closes is not None and at > closes else ""
+        _move(candidate, Move.Kind.RETURN, below, user, batch, reason=reason, reopened=reopened)
         outcome.moved.append(candidate)
     _audit(Action.RETURNED, user, outcome, request, reason=reason)
     return outcome
 
 
-def _move(candidate: Candidate, kind: str, to: str, user, batch, reason: str = "") -> None:
+def _move(
+    candidate: Candidate, kind: str, to: str, user, batch, reason: str = "", reopened: str = ""
+) -> None:
+    """Record the move and put the record at `to`; `reopened`: the stage a return after its
+    cut-off reopens it at (a submission clears it)."""
     Move.objects.create(
         candidate=candidate,
         kind=kind,
@@ -189,8 +206,8 @@ def _move(candidate: Candidate, kind: str, to: str, user, batch, reason: str = "
         reason=reason,
         batch=batch,
     )
-    Candidate.objects.filter(pk=candidate.pk).update(stage=to)
-    candidate.stage = to
+    Candidate.objects.filter(pk=candidate.pk).update(stage=to, reopened_after_cutoff_at=reopened)
+    candidate.stage, candidate.reopened_after_cutoff_at = to, reopened
 
 
 def _audit(action, user, outcome: BatchResult, request, **detail) -> None:

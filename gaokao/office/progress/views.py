@@ -14,7 +14,7 @@ CHART_STATE = "by_point"  # the bar chart shows the share submitted by the point
 @roles_required(*ALL)
 def dashboard(request):
     season = services.dashboard_season()  # once for both tables
-    units = services.by_unit(request.user, season)
+    units = services.with_cutoffs(request.user, services.by_unit(request.user, season), season)
     track_names = dict(Code.objects.choices(Table.SUBJECT_TRACK))
     tracks = [
         dict(r, name=track_names.get(r["track"], r["track"]))

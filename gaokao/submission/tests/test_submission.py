@@ -5,7 +5,7 @@ import time_machine
 from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
-from gaokao.candidates import own_data
+from gaokao.candidates import change_path
 from gaokao.candidates.errors import Locked
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.candidates.services import record_point_checks
@@ -123,7 +123,7 @@ def test_s9_submitted_records_are_locked_below(complete, point_user, photo, cloc
     assert refused.value.code == "locked"
     with pytest.raises(PhotoRefused):
         add_photo(candidate, photo, source=PhotoSource.UPLOAD, by=point_user)
-    assert not own_data.may_change_data(candidate)
+    assert not change_path.may_change_data(candidate)
     assert Candidate.objects.get(pk=candidate.pk).fee_fen == 12000
 
 
@@ -137,7 +137,7 @@ def test_s9_a_return_with_a_reason_unlocks_the_record_below(
     outcome = services.return_down(county_user, [candidate.pk], reason="相片不清晰，请重拍")
     assert outcome.moved == [candidate] and stage_of(candidate) == Stage.POINT
     assert services.last_return(candidate).reason == "相片不清晰，请重拍"
-    assert own_data.may_change_data(Candidate.objects.get(pk=candidate.pk))
+    assert change_path.may_change_data(Candidate.objects.get(pk=candidate.pk))
     assert AuditEvent.objects.get(action=Action.RETURNED).detail["reason"] == "相片不清晰，请重拍"
 
 
