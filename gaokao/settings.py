@@ -20,6 +20,8 @@ GAOKAO_METRICS_TOKEN  bearer token for /metrics from other hosts (loopback needs
 GAOKAO_AUDIT_KEY  HMAC key of the audit trail's chains (default: derived from SECRET_KEY)
 GAOKAO_DATA_KEYS  "id:base64,…" AES-GCM keys for ID numbers at rest (generated with SQLite)
 GAOKAO_INDEX_KEY  the blind-index key of ID numbers (generated with SQLite)
+GAOKAO_OFFLINE_GRACE_HOURS  hours after a close that changes keyed offline are accepted, default 48
+GAOKAO_CLOCK_SKEW_MINUTES  a point client's clock this far off is flagged, default 5
 """
 
 import os
@@ -44,6 +46,13 @@ def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def envint(name: str, default: str) -> int:
+    value = os.environ.get(name, default)
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
 
 
 def envsecret(name: str) -> str | None:
@@ -71,6 +80,11 @@ PAYMENTS_CONFIG = Path(
 PAYMENTS_SANDBOX = envbool("GAOKAO_PAYMENTS_SANDBOX", "False")
 PAYMENTS_TRANSPORT = ""  # dotted path of a Transport; tests route HTTP in-process
 GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
+# E3-E5: a change keyed offline while its window was open is accepted this many hours
+# after the close (a season's own offline_grace_hours wins); a point client whose clock is
+# more than this many minutes off the server's at sync is flagged to its county.
+GAOKAO_OFFLINE_GRACE_HOURS = envint("GAOKAO_OFFLINE_GRACE_HOURS", "48")
+GAOKAO_CLOCK_SKEW_MINUTES = envint("GAOKAO_CLOCK_SKEW_MINUTES", "5")
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")

@@ -38,6 +38,11 @@ class ReviewState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+def initial_review_state(path: str) -> str:
+    """A new candidate's identity review: awaited on the paths an office reviews (O1-O3)."""
+    return ReviewState.PENDING if path in REVIEWING_LEVEL else ReviewState.NOT_REQUIRED
+
+
 class EligibilityResult(models.TextChoices):
     UNCHECKED = "", _("Not checked yet")
     ELIGIBLE = "eligible", _("Eligible")
@@ -181,6 +186,11 @@ class Candidate(BlindIndexedModel):
     keyed_from_paper = models.BooleanField(_("keyed in from a paper form"), default=False)
     stage = models.CharField(
         _("submission stage"), max_length=8, choices=Stage, default=Stage.POINT, db_index=True
+    )
+    # A return after the cut-off of the level it goes to reopens the record for that level
+    # until it submits it again (gaokao.candidates.stage): the stage it was reopened at.
+    reopened_after_cutoff_at = models.CharField(
+        _("reopened after the cut-off at"), max_length=8, choices=Stage, blank=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

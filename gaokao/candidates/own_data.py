@@ -1,10 +1,11 @@
-"""The candidate's own data (考生本人填报的信息: S6, O4, R2.1, R2.5): what a candidate may
-change about themselves, its checks, its window, and the one function that writes it.
+"""The candidate's own data (考生本人填报的信息: S6, O4): what a candidate may change about
+themselves and its checks (clean_*).
 
-The candidate in the portal (save_candidate_data, with the confirmation password) and point
-staff keying in a paper draft form (E4, E5, gaokao.client.services) both write through
-write_data, after checking who they are; changes from the point client are checked by the
-same clean_* functions when they reach the server (gaokao.sync).
+Whoever changes it — the candidate in the portal, point staff keying in a paper draft form
+(E4, E5), the point client — goes through the one change path
+(gaokao.candidates.change_path), which decides the window, who and the stage, checks the
+values with the clean_* functions here and writes them; changes from the point client are
+checked by the same functions when they reach the server (gaokao.sync.validation).
 """
 
 import re
@@ -12,21 +13,10 @@ import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
-from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gaokao.audit.models import Action
-from gaokao.audit.services import record
-from gaokao.candidates import changes
-from gaokao.candidates.confirmation import check_confirmation
-from gaokao.candidates.errors import DataRefused, IntakeRefused
-from gaokao.candidates.history import label
-from gaokao.candidates.models import Candidate, Stage
-from gaokao.candidates.rows import replace_rows
-from gaokao.candidates.services import _locked, window_for_track
+from gaokao.candidates.errors import DataRefused
+from gaokao.candidates.models import Candidate
 from gaokao.codes.models import Code, Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
@@ -62,34 +52,6 @@ _PHONE = re.compile(r"[0-9][0-9-]{0,19}")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _STUDENT_L = re.compile(r"L[0-9A-Z]{18}")
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
-
-
-def data_window(candidate: Candidate) -> str:
-    """The phase the candidate may change their data in: main registration (R2.1), or the
-    gaokao-youth registration for the youth track (R2.5)."""
-    return window_for_track(candidate.subject_track)
-
-
-def may_change_data(candidate: Candidate, at=None, request: HttpRequest | None = None) -> bool:
-    """While the candidate's window is open and the point has not submitted the record.
-
-    Given the `request`, the window's answer is kept for the rest of that request (a page
-    and the save it makes ask it twice): read once per request, never across requests."""
-    if candidate.stage != Stage.POINT:
-        return False
-    memo = getattr(request, "_own_data_windows", None) if at is None and request else None
-    key = (candidate.season_id, candidate.subject_track, candidate.point.county_id)
-    if memo is not None and key in memo:
-        return memo[key]
-    try:
-        kind = data_window(candidate)
-    except IntakeRefused:
-        answer = False
-    else:
-        answer = candidate.season.is_open(kind, candidate.point.county, at)
-    if at is None and request is not None:
-        request._own_data_windows = {**(memo or {}), key: answer}
-    return answer
 
 
 def _too_long(limit: int):
@@ -227,105 +189,3 @@ def saved_rows(candidate: Candidate) -> tuple[list[dict], list[dict]]:
     resume = list(candidate.resume.order_by("order", "pk").values(*RESUME_FIELDS))
     family = list(candidate.family.order_by("order", "pk").values(*FAMILY_FIELDS))
     return resume, family
-
-
-def save_candidate_data(
-    candidate: Candidate,
-    *,
-    version: int,
-    data: dict[str, Any],
-    resume: list[dict[str, Any]],
-    family: list[dict[str, Any]],
-    confirmation_password: str,
-    by_request: HttpRequest | None = None,
-) -> Candidate:
-    """S6: the candidate saves their own data, during their window only, each save confirmed
-    with the confirmation password (O5). A refusal (a CandidateRefused) saves nothing.
-
-    The password is checked outside the saving transaction so that a failure is counted
-    even though nothing is saved."""
-    candidate = Candidate.objects.select_related("season", "point__county__parent__parent").get(
-        pk=candidate.pk
-    )
-    if not may_change_data(candidate, request=by_request):
-        raise DataRefused(
-            _("Registration is closed: your data can no longer be changed."), code="window_closed"
-        )
-    check_confirmation(candidate, confirmation_password, by_request)
-    current = write_data(
-        candidate,
-        version=version,
-        data=data,
-        resume=resume,
-        family=family,
-        request=by_request,
-        label=label(candidate.registration_number),
-    )
-    current.refresh_from_db()
-    return current
-
-
-def write_data(
-    candidate: Candidate,
-    *,
-    version: int,
-    data: dict[str, Any],
-    resume: list[dict[str, Any]],
-    family: list[dict[str, Any]],
-    from_paper: bool = False,
-    **who: Any,
-) -> Candidate:
-    """Check and write the candidate's own data with its résumé and family rows in one
-    transaction (the row locked, `version` checked), audited with what changed. Whoever
-    saves — the candidate, or point staff keying in a paper form (`from_paper`) — has
-    been checked by the caller and is named in `who` (request, label or actor)."""
-    with transaction.atomic():
-        current = _locked(candidate, version)
-        cleaned, resume_rows, family_rows = _clean_all(data, resume, family)
-        before_rows = saved_rows(current)
-        before = {k: getattr(current, k) for k in DATA_FIELDS if getattr(current, k) != cleaned[k]}
-        after = {k: cleaned[k] for k in before}
-        if before_rows[0] != resume_rows:
-            before["resume"], after["resume"] = before_rows[0], resume_rows
-        if before_rows[1] != family_rows:
-            before["family"], after["family"] = before_rows[1], family_rows
-        for name, value in cleaned.items():
-            setattr(current, name, value)
-        fields = [*DATA_FIELDS, "data_saved_at", "version", "updated_at"]
-        if from_paper:
-            current.keyed_from_paper = True
-            fields.append("keyed_from_paper")
-        current.data_saved_at = timezone.now()
-        current.version = F("version") + 1
-        replace_rows(current.pk, resume=resume_rows, family=family_rows)
-        current.save(update_fields=fields)
-        changes.candidate_changed(current.pk)  # the point client's outbox, if one listens
-        extra = {"keyed_from_paper": True} if from_paper else {}
-        record(
-            Action.CANDIDATE_DATA_SAVED,
-            unit=current.point,
-            target=current,
-            before=before,
-            after=after,
-            **who,
-            **extra,
-        )
-    return current
-
-
-def _clean_all(data, resume, family):
-    """All three parts checked, so that every error is shown at once: field errors under
-    the field's name, row errors under "resume" and "family"."""
-    results, errors = {}, {}
-    for part, step in (
-        ("data", lambda: clean_data(data)),
-        ("resume", lambda: clean_resume(resume)),
-        ("family", lambda: clean_family(family)),
-    ):
-        try:
-            results[part] = step()
-        except DataRefused as e:
-            errors.update(e.message_dict if hasattr(e, "error_dict") else {part: e.messages})
-    if errors:
-        raise DataRefused(errors, code="invalid")
-    return results["data"], results["resume"], results["family"]

@@ -134,7 +134,7 @@ class CandidateDataForm(forms.Form):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def own_data(self) -> dict[str, Any]:
-        """The cleaned values that own_data.write_data takes as `data`."""
+        """The cleaned values a change of the own data carries (gaokao.candidates.change_path)."""
         return {name: self.cleaned_data[name] for name in DATA_FIELDS}
 
 
@@ -210,14 +210,14 @@ def data_forms(
 
 
 def posted_rows(formset) -> list[dict[str, Any]]:
-    """The rows of a valid formset that were filled in, as write_data takes them."""
+    """The rows of a valid formset that were filled in, as a change carries them."""
     return [f.cleaned_data for f in formset.forms if f.cleaned_data]
 
 
 def show_refusal(
     form: CandidateDataForm, refusal: CandidateRefused, candidate: Candidate
 ) -> dict[str, list[str]]:
-    """A refusal of write_data shown on the form: errors of a field on that field; errors of
+    """A refusal of a change shown on the form: errors of a field on that field; errors of
     the résumé or family rows returned under "resume" and "family". After a stale version
     the input stays, and saving again deliberately is based on the current version."""
     if getattr(refusal, "code", None) == "stale":

@@ -24,6 +24,7 @@ from gaokao.accounts.services import generate_password
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates import changes
+from gaokao.candidates.change_path import Change, Origin, apply_change, window_for_track
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import (
     REVIEWING_LEVEL,
@@ -31,9 +32,11 @@ from gaokao.candidates.models import (
     EligibilityResult,
     IdentitySource,
     ReviewState,
+    initial_review_state,
 )
 from gaokao.candidates.stage import check_editable
-from gaokao.codes.models import Code, Table, validate_code
+from gaokao.codes.fees import fee_problem
+from gaokao.codes.models import Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
 from gaokao.numbering.services import RangeRefused, allocate_number
@@ -76,17 +79,6 @@ class ManualIdentity:
 
 
 # ── rules ──────────────────────────────────────────────────────────────────────────────
-
-
-def window_for_track(track_code: str) -> str:
-    """Gaokao-youth (少年班) candidates register in their own window (R2.5); all others in
-    the main registration (R2.1). The track's code-table row says which."""
-    track = Code.objects.of(Table.SUBJECT_TRACK).filter(code=track_code).first()
-    if track is None:
-        raise IntakeRefused(
-            _("%(code)s is not a subject track in use."), params={"code": track_code}
-        )
-    return PhaseKind.YOUTH if track.attrs.get("phase") == "youth" else PhaseKind.MAIN
 
 
 def check_window(season: Season, point: RegistrationPoint, track_code: str) -> None:
@@ -261,7 +253,7 @@ def take_in_manually(
         request=request,
         identity_source=IdentitySource.MANUAL,
         eligibility_path=path,
-        review_state=ReviewState.PENDING,
+        review_state=initial_review_state(path),
     )
 
 
@@ -403,7 +395,6 @@ def reset_confirmation_password(
     return candidate
 
 
-@transaction.atomic
 def record_point_checks(
     candidate: Candidate,
     *,
@@ -416,39 +407,30 @@ def record_point_checks(
     by: Any,
     request=None,
 ) -> Candidate:
-    """S5: documents handed in, registration fee paid, eligibility reviewed at the point."""
-    candidate = _locked(candidate, version)
+    """S5: documents handed in, registration fee paid, eligibility reviewed at the point.
+    The values are checked here; who, the stage, the version and the write are the change
+    path's (gaokao.candidates.change_path, Origin.OFFICE)."""
     if eligibility not in EligibilityResult.values:
         raise IntakeRefused(_("Choose an eligibility result."))
     if fee_fen is not None and fee_fen < 0:
         raise IntakeRefused(_("The fee cannot be negative."))
     fee_receipt, note = clean_text(fee_receipt), clean_text(note)
     check_point_checks(fee_fen, fee_receipt, eligibility, note)
-    before = {
-        "documents_received": candidate.documents_received,
-        "fee_fen": candidate.fee_fen,
-        "fee_receipt": candidate.fee_receipt,
-        "eligibility": candidate.eligibility,
-    }
-    candidate.documents_received = documents_received
-    candidate.fee_fen, candidate.fee_receipt = fee_fen, fee_receipt
-    candidate.eligibility, candidate.eligibility_note = eligibility, note[:200]
-    candidate.point_checked_by, candidate.point_checked_at = by, timezone.now()
-    candidate.version = F("version") + 1
-    candidate.save()
-    after = {k: getattr(candidate, k) for k in before}
-    record(
-        Action.POINT_CHECKS_RECORDED,
-        request=request,
-        actor=by,
-        unit=candidate.point,
-        target=candidate,
-        before=before,
-        after=after,
+    # The fee is the province's for the candidate's track (issue 19, gaokao.codes.fees).
+    if problem := fee_problem(candidate, fee_fen):
+        raise IntakeRefused(problem, code="fee")
+    change = Change(
+        values={
+            "documents_received": documents_received,
+            "fee_fen": fee_fen,
+            "fee_receipt": fee_receipt,
+            "eligibility": eligibility,
+            "eligibility_note": note[:200],
+        },
+        origin=Origin.OFFICE,
+        version=version,
     )
-    changes.candidate_changed(candidate.pk)
-    candidate.refresh_from_db()
-    return candidate
+    return apply_change(candidate, change, by=by, request=request)
 
 
 def check_point_checks(

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from gaokao.accounts.services import SignInRefused
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.candidates import change_path, own_data
 from gaokao.candidates import confirmation as confirmation_password
-from gaokao.candidates import own_data
+from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.credentials import change_login_password
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.history import history, label
@@ -92,7 +93,7 @@ def status(request, candidate):
         "c": candidate,
         "track": track,
         "blockers": login_card_blockers(candidate),
-        "may_change_data": own_data.may_change_data(candidate, request=request),
+        "may_change_data": change_path.may_change_data(candidate, request=request),
         "history": history(candidate),
         "professional": candidate.professional_registrations.select_related("category"),
         "professional_offered": bool(professional.categories_for(candidate)),
@@ -138,12 +139,15 @@ def data(request, candidate):
     """S6: the candidate's own data, changeable during their window only, every save
     confirmed with the confirmation password (O5). Only the session's candidate is ever
     read or written: no candidate id comes from the request."""
-    open_now = own_data.may_change_data(candidate, request=request)
-    posted = request.method == "POST" and open_now
-    form, resume_set, family_set = data_forms(
-        candidate, request.POST if posted else None, open_now=open_now
+    refused = change_path.refusal(
+        candidate, change_path.OWN_DATA, Origin.PORTAL, by=candidate, request=request
     )
-    confirm = ConfirmSaveForm(request.POST if posted else None)
+    open_now, posted = refused is None, request.method == "POST"
+    # What was typed is shown again whatever the answer, so nothing is lost (issue 19).
+    form, resume_set, family_set = data_forms(
+        candidate, request.POST if posted else None, open_now=open_now or posted
+    )
+    confirm = ConfirmSaveForm(request.POST if posted and open_now else None)
     context = {
         "c": candidate,
         "form": form,
@@ -159,20 +163,23 @@ def data(request, candidate):
         "row_errors": {},
         "refusal": None,
     }
-    if request.method == "POST" and not open_now:
-        context["refusal"] = "window_closed"
+    if posted and refused is not None:
+        context["refusal"] = getattr(refused, "code", None) or "window_closed"
+        context["row_errors"] = show_refusal(form, refused, candidate)
         return render(request, "portal/data.html", context, status=403)
     if posted and all(f.is_valid() for f in (form, resume_set, family_set, confirm)):
+        change = Change(
+            values={
+                **form.own_data(),
+                "resume": posted_rows(resume_set),
+                "family": posted_rows(family_set),
+            },
+            origin=Origin.PORTAL,
+            version=form.cleaned_data["version"],
+            confirmation_password=confirm.cleaned_data["confirmation_password"],
+        )
         try:
-            own_data.save_candidate_data(
-                candidate,
-                version=form.cleaned_data["version"],
-                data=form.own_data(),
-                resume=posted_rows(resume_set),
-                family=posted_rows(family_set),
-                confirmation_password=confirm.cleaned_data["confirmation_password"],
-                by_request=request,
-            )
+            apply_change(candidate, change, by=candidate, request=request)
         except CandidateRefused as e:
             context["refusal"] = getattr(e, "code", None) or "invalid"
             context["row_errors"] = show_refusal(form, e, candidate)

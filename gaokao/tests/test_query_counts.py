@@ -419,7 +419,11 @@ def test_s3_sync_push_queries_per_change_are_constant(api, world, season, point)
     report(f"1 change {one}, 2 changes {two}, 6 changes {six}")
     per_change = two - one
     assert six - one == 5 * per_change  # linear: the same queries for every change
-    assert per_change <= 16 and one <= 19  # 14 and 17 measured
+    # 33 and 36 measured since every change goes through the one change path (issue 19):
+    # jurisdiction, stage and cut-off, window, judged once on arrival and again under the
+    # row lock. The phase is read several times per change; caching it per push is the
+    # next saving (docs/benchmarks.md).
+    assert per_change <= 34 and one <= 37
 
 
 def test_s3_sync_push_of_creates_reads_the_window_and_the_codes_once(api, world, season, point):

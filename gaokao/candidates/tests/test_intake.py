@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import check_password
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates import services
+from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate, EligibilityPath, IdentitySource, ReviewState
 from gaokao.candidates.services import IntakeRefused, ManualIdentity
 from gaokao.candidates.tests.conftest import Card, card
@@ -258,7 +259,7 @@ def test_s5_documents_fee_and_eligibility_are_recorded_and_audited(
 def test_s5_a_stale_form_is_refused_and_changes_nothing(season, point, ranges, point_user):
     candidate = take(season, point, 1)
     checks(candidate, point_user)  # someone else saved first
-    with pytest.raises(IntakeRefused) as excinfo:
+    with pytest.raises(CandidateRefused) as excinfo:  # the change path's refusal (issue 19)
         checks(candidate, point_user, fee_fen=1)
     assert excinfo.value.code == "stale"
     candidate.refresh_from_db()

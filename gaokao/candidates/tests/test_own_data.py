@@ -8,6 +8,7 @@ import time_machine
 from django.contrib.auth.hashers import make_password
 
 from gaokao.candidates import own_data
+from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.errors import DataRefused
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
 from gaokao.candidates.own_data_forms import CandidateDataForm
@@ -19,6 +20,19 @@ pytestmark = pytest.mark.django_db
 
 CONFIRM = "confirm-secret-7"
 IN_MAIN = aware(2019, 11, 1, 10, 0)
+
+
+def save_candidate_data(
+    candidate, *, version, data, resume, family, confirmation_password, by_request=None
+):
+    """The portal's save through the one change path (the old own_data entry point)."""
+    change = Change(
+        values={**data, "resume": resume, "family": family},
+        origin=Origin.PORTAL,
+        version=version,
+        confirmation_password=confirmation_password,
+    )
+    return apply_change(candidate, change, by=candidate, request=by_request)
 
 
 @pytest.fixture
@@ -49,7 +63,7 @@ def main_window():
 def save(candidate, password=CONFIRM, **data):
     fields = {name: "" for name in own_data.DATA_FIELDS}
     fields.update(data)
-    return own_data.save_candidate_data(
+    return save_candidate_data(
         candidate,
         version=candidate.version,
         data=fields,
@@ -62,7 +76,7 @@ def save(candidate, password=CONFIRM, **data):
 
 def test_s6_overlong_rows_are_refused(candidate, main_window):
     with pytest.raises(DataRefused) as refused:
-        own_data.save_candidate_data(
+        save_candidate_data(
             candidate,
             version=1,
             data={name: "" for name in own_data.DATA_FIELDS},
@@ -139,7 +153,7 @@ def test_s6_resume_months_are_checked(candidate, main_window):
         {"start": "", "school_or_employer": "某中学"},
     ):
         with pytest.raises(DataRefused):
-            own_data.save_candidate_data(
+            save_candidate_data(
                 candidate,
                 version=1,
                 data={},

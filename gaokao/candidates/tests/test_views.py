@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from gaokao.candidates import services
 from gaokao.candidates.models import Candidate, EligibilityPath, ReviewState
 from gaokao.candidates.tests.conftest import TODAY
+from gaokao.codes.models import RegistrationFee
 from gaokao.idcard.simulator import default_deck
 from gaokao.testing.factories import staff_for
 
@@ -117,12 +118,14 @@ def test_o1_county_reviews_from_its_list(
 
 
 def test_s5_point_records_checks_and_a_stale_form_keeps_the_input(client, taken, point_user):
+    # The fee is the province's for the track (issue 19): the point records it as paid.
+    RegistrationFee.objects.create(season=taken.season, subject_track="5", fee_fen=12000)
     client.force_login(point_user)
     url = reverse("candidates:checks", args=[taken.pk])
     form = {
         "version": taken.version,
         "documents_received": "on",
-        "fee_yuan": "120.00",
+        "fee_yuan": "paid",
         "fee_receipt": "R-1",
         "eligibility": "eligible",
     }

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.candidates.models import EligibilityPath, EligibilityResult
+from gaokao.codes.fees import expected_fee, yuan
 from gaokao.codes.models import Code, Table
 from gaokao.web.forms import StyledForm
 
@@ -44,31 +45,47 @@ class ManualIntakeForm(TrackForm):
 
 
 class PointChecksForm(StyledForm):
-    """S5: documents, fee and eligibility at the point."""
+    """S5: documents, fee and eligibility at the point. The fee is the one the province
+    configured for the candidate's season and subject track (gaokao.codes.fees): the point
+    records it as paid or not, and never types an amount."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     documents_received = forms.BooleanField(label=_("Documents received"), required=False)
-    fee_yuan = forms.DecimalField(
-        label=_("Registration fee paid (yuan)"),
-        required=False,
-        min_value=0,
-        max_digits=7,
-        decimal_places=2,
-    )
+    fee_yuan = forms.ChoiceField(label=_("Registration fee"), required=False)
     fee_receipt = forms.CharField(label=_("Receipt number"), max_length=40, required=False)
     eligibility = forms.ChoiceField(
         label=_("Eligibility"), choices=EligibilityResult.choices, required=False
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):
+    PAID = "paid"
+
+    def __init__(self, *args, candidate=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["documents_received"].widget.attrs["class"] = "form-check-input"
+        self.expected_fen = expected_fee(candidate) if candidate is not None else None
+        recorded = candidate.fee_fen if candidate is not None else None
+        self.paid_fen = self.expected_fen
+        field = self.fields["fee_yuan"]
+        if self.expected_fen is not None:
+            paid = _("Paid: %(fee)s yuan") % {"fee": yuan(self.expected_fen)}
+            field.help_text = _("The fee the province set for this subject track.")
+        elif recorded is not None:  # recorded before the province set a fee: kept as it is
+            self.paid_fen = recorded
+            paid = _("Paid: %(fee)s yuan") % {"fee": yuan(recorded)}
+            field.help_text = _("No registration fee is configured for this subject track.")
+        else:
+            paid = None
+            field.help_text = _(
+                "No registration fee is configured for this subject track; the province "
+                "sets it (Registration fees)."
+            )
+        field.choices = [("", _("Not paid")), *([(self.PAID, paid)] if paid else [])]
+        self.initial["fee_yuan"] = self.PAID if recorded is not None and paid else ""
 
     @property
     def fee_fen(self) -> int | None:
-        yuan = self.cleaned_data.get("fee_yuan")
-        return None if yuan is None else int(yuan * 100)
+        return self.paid_fen if self.cleaned_data.get("fee_yuan") == self.PAID else None
 
 
 class ReviewForm(StyledForm):

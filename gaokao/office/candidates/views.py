@@ -239,7 +239,7 @@ def _checks_form(candidate: Candidate, data=None) -> PointChecksForm:
         "eligibility": candidate.eligibility,
         "note": candidate.eligibility_note,
     }
-    return PointChecksForm(data, initial=initial)
+    return PointChecksForm(data, initial=initial, candidate=candidate)
 
 
 @points_only
