@@ -60,6 +60,9 @@ class Season(models.Model):
     offline_grace_hours = models.PositiveSmallIntegerField(
         _("grace for changes keyed offline (hours)"),
         default=default_offline_grace_hours,
+        # Also the database's own default, so that code that does not know the column yet
+        # (a release being replaced, an older migration's model) can still add a season.
+        db_default=48,
         help_text=_(
             "A change keyed on a point client while its window was open is accepted if it"
             " reaches the server within this many hours after the close."

@@ -15,6 +15,7 @@ from django.utils.html import escape
 
 from gaokao.accounts.models import StaffUser
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry, ReviewState
+from gaokao.codes.models import RegistrationFee
 from gaokao.comments.models import Comment, CommentTemplate
 from gaokao.gate.models import Pause
 from gaokao.incidents.models import Incident
@@ -219,6 +220,9 @@ def test_e3_hostile_corpus_in_the_point_checks_and_the_review(
     candidate = CandidateFactory(
         season=season, point=point, eligibility_path="migrant", review_state=ReviewState.PENDING
     )
+    RegistrationFee.objects.create(
+        season=season, subject_track=candidate.subject_track, fee_fen=4000
+    )
     client.force_login(point_user)
     url = reverse("candidates:checks", args=[candidate.pk])
     saved = 0
@@ -231,7 +235,7 @@ def test_e3_hostile_corpus_in_the_point_checks_and_the_review(
                 {
                     "version": candidate.version,
                     "documents_received": "on",
-                    "fee_yuan": "40",
+                    "fee_yuan": "paid",  # the configured fee, 40 yuan
                     "fee_receipt": text,
                     "eligibility": "ineligible",
                     "note": text,

@@ -35,7 +35,7 @@ def test_r2_4_a_points_post_after_its_cutoff_is_refused_with_the_cutoff(
     }
     page = client.post(reverse("candidates:checks", args=[taken.pk]), form)
     assert page.status_code == 200
-    assert "cut-off" in page.text and "18:00" in page.text
+    assert "报名点的" in page.text and "10月31日 18:00截止" in page.text
     assert 'value="R-1"' in page.text  # what was typed is kept
     taken.refresh_from_db()
     assert not taken.point_checks_done

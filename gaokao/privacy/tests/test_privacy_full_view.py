@@ -107,7 +107,10 @@ def test_o4_privacy_the_admin_shows_a_staff_number_masked_and_takes_a_correction
     }
     data["date_joined_0"], data["date_joined_1"] = "2019-10-01", "08:00:00"
     data.pop("date_joined", None)
-    response = client.post(url, data | {"new_id_number": "11010519491231002x"})
+    response = client.post(
+        url,
+        data | {"new_id_number": "11010519491231002x", "change_reason": "身份证号录入有误"},
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     point_user.refresh_from_db()
     assert point_user.id_number == "11010519491231002X"

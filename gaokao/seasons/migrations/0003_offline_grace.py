@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             name="offline_grace_hours",
             field=models.PositiveSmallIntegerField(
                 default=gaokao.seasons.models.default_offline_grace_hours,
+                db_default=48,
                 help_text="A change keyed on a point client while its window was open is accepted if it reaches the server within this many hours after the close.",
                 verbose_name="grace for changes keyed offline (hours)",
             ),

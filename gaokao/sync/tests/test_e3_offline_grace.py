@@ -101,7 +101,7 @@ def test_e3_keyed_inside_received_within_the_grace_is_applied(
     ],
 )
 def test_e3_after_the_deadline_becomes_a_conflict_for_the_county(
-    clock, api, candidate, keyed, received
+    clock, api, candidate, keyed, received, english
 ):
     keyed_at = None if keyed is None else CLOSE + keyed
     [result] = push_at(clock, api, CLOSE + received, change_of(candidate, keyed_at))["results"]
