@@ -58,8 +58,3 @@ def signed_in(request: HttpRequest, candidate: Candidate) -> None:
         label=label(candidate.registration_number),
         target=candidate,
     )
-
-
-# TEMPORARY (issue 18): gaokao/sync/tests/test_s6_rows_and_verification.py still imports
-# this from here; delete once it imports gaokao.candidates.own_data.saved_rows.
-from gaokao.candidates.own_data import saved_rows  # noqa: E402, F401

@@ -8,31 +8,18 @@ import time_machine
 from django.contrib.auth.hashers import make_password
 
 from gaokao.candidates import own_data
-from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.errors import DataRefused
 from gaokao.candidates.models import Candidate, FamilyMember, ResumeEntry
 from gaokao.candidates.own_data_forms import CandidateDataForm
 from gaokao.codes.models import Code, Table
 from gaokao.seasons.models import PhaseKind
 from gaokao.testing.factories import CandidateFactory, SeasonFactory, add_phase, aware, resident_id
+from gaokao.testing.steps import save_candidate_data
 
 pytestmark = pytest.mark.django_db
 
 CONFIRM = "confirm-secret-7"
 IN_MAIN = aware(2019, 11, 1, 10, 0)
-
-
-def save_candidate_data(
-    candidate, *, version, data, resume, family, confirmation_password, by_request=None
-):
-    """The portal's save through the one change path (the old own_data entry point)."""
-    change = Change(
-        values={**data, "resume": resume, "family": family},
-        origin=Origin.PORTAL,
-        version=version,
-        confirmation_password=confirmation_password,
-    )
-    return apply_change(candidate, change, by=candidate, request=by_request)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates import own_data
-from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.errors import DataRefused
 from gaokao.candidates.models import Candidate
 from gaokao.codes.models import Code, Table
@@ -25,6 +24,7 @@ from gaokao.testing.factories import (
     aware,
     resident_id,
 )
+from gaokao.testing.steps import save_candidate_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,19 +33,6 @@ CONFIRM = "confirm-secret-7"
 DATA = reverse("portal:data")
 IN_MAIN = aware(2019, 11, 1, 10, 0)
 IN_YOUTH = aware(2020, 1, 14, 10, 0)
-
-
-def save_candidate_data(
-    candidate, *, version, data, resume, family, confirmation_password, by_request=None
-):
-    """The portal's save through the one change path (the old own_data entry point)."""
-    change = Change(
-        values={**data, "resume": resume, "family": family},
-        origin=Origin.PORTAL,
-        version=version,
-        confirmation_password=confirmation_password,
-    )
-    return apply_change(candidate, change, by=candidate, request=by_request)
 
 
 @pytest.fixture

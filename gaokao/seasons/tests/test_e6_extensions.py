@@ -13,7 +13,6 @@ from django.utils.translation import gettext
 
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates import own_data
-from gaokao.candidates.change_path import Change, Origin, apply_change
 from gaokao.candidates.errors import DataRefused
 from gaokao.seasons import services
 from gaokao.seasons.models import Extension, PhaseKind, day_end
@@ -28,6 +27,7 @@ from gaokao.testing.factories import (
     extend,
     staff_for,
 )
+from gaokao.testing.steps import save_candidate_data
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +35,6 @@ PAGE = reverse("seasons:extensions")
 CONFIRM = "confirm-secret-7"
 AFTER_CLOSE = aware(2019, 11, 9, 9, 0)  # the main window closed at the end of 2019-11-08
 REQUIRED = "这个字段是必填项。"  # Django's own "This field is required." in Chinese
-
-
-def save_candidate_data(
-    candidate, *, version, data, resume, family, confirmation_password, by_request=None
-):
-    """The portal's save through the one change path (the old own_data entry point)."""
-    change = Change(
-        values={**data, "resume": resume, "family": family},
-        origin=Origin.PORTAL,
-        version=version,
-        confirmation_password=confirmation_password,
-    )
-    return apply_change(candidate, change, by=candidate, request=by_request)
 
 
 @pytest.fixture

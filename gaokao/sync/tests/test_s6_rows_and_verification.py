@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from gaokao.candidates.models import FamilyMember, IdentitySource, ResumeEntry, ReviewState
-from gaokao.portal.services import saved_rows
+from gaokao.candidates.own_data import saved_rows
 from gaokao.sync import conflicts, push
 from gaokao.sync import pull as sync_pull
 from gaokao.sync.models import Conflict
