@@ -76,8 +76,10 @@ def create_change(point, n: int, **fields) -> dict:
             "name": f"同步考生{n}",
             "sex": "1",
             "ethnicity": "01",
-            "birth_date": "2002-03-15",
-            "id_number": resident_id(2 * n + 1, birth="20020315"),
+            # Born on the 16th: CandidateFactory's people are born on the 15th, so a
+            # candidate pushed here never collides with one the factory made.
+            "birth_date": "2002-03-16",
+            "id_number": resident_id(2 * n + 1, birth="20020316"),
             "identity_source": "reader",
             "eligibility_path": "normal",
             "subject_track": "5",

@@ -172,7 +172,9 @@ def test_s3_a_used_number_is_refused(api, make, point, number_range):
 
 def test_s3_a_person_registered_already_is_refused_with_where(api, make, other_point, point):
     elsewhere = make(other_point, id_number=resident_id(77))
-    result = one(api.push(create_change(point, 1, id_number=resident_id(77))))
+    result = one(
+        api.push(create_change(point, 1, id_number=resident_id(77), birth_date="2002-03-15"))
+    )
     assert result["status"] == "refused"
     assert other_point.name in result["message"]  # like intake: says where
     assert Candidate.objects.filter(by_index(elsewhere.id_number)).count() == 1
