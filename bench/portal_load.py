@@ -106,7 +106,7 @@ def prepare(args) -> dict:
     from gaokao.candidates.models import Candidate, ReviewState, Stage
     from gaokao.demo.scale import CONFIRMATION_PASSWORD, PORTAL_PASSWORD, seed_scale
     from gaokao.gate.models import Admission, Pause, TimeSlot
-    from gaokao.seasons.models import Season
+    from gaokao.seasons import current
 
     call_command("migrate", verbosity=0)
     if not Candidate.objects.exists():
@@ -120,7 +120,7 @@ def prepare(args) -> dict:
     row, _ = Admission.objects.get_or_create(pk=1)
     previous_cap, row.cap = row.cap, 0
     row.save(update_fields=["cap"])
-    season = Season.objects.current()
+    season = current()
     eligible = (
         Candidate.objects.filter(season=season, stage=Stage.POINT)
         .exclude(confirmation_password="")
