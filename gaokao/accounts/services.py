@@ -19,16 +19,20 @@ from django.utils.translation import gettext as _
 
 from gaokao.accounts import throttle
 from gaokao.accounts.models import Role, StaffUser
+from gaokao.audit import config
 from gaokao.audit.models import Action
 from gaokao.audit.services import client_ip, record
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
+from gaokao.privacy.masking import mask_id
 from gaokao.regions.models import Region, RegistrationPoint
 
 # No 0/O, 1/l/I: initial passwords are read off paper and typed in.
 PASSWORD_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"  # noqa: S105
 PASSWORD_LENGTH = 12
 TOTP_STEP = 30
+# An account's ID number appears masked in the audit chain's diffs.
+MASKS = {"id_number": mask_id}
 
 
 class SignInRefused(Exception):
@@ -177,13 +181,15 @@ USERNAME_PREFIX = {Role.CITY: "sz", Role.COUNTY: "xq", Role.POINT: "bmd"}
 
 
 def manageable_units(actor: StaffUser) -> list[Region | RegistrationPoint]:
-    """The units one level below the actor's own: its cities, counties or points."""
+    """The open units one level below the actor's own: its cities, counties or points (a
+    closed unit gets no new accounts, and no account moves to it)."""
     role = MANAGED_ROLE.get(actor.role)
     if role is None:
         return []
     if role == Role.POINT:
-        return list(RegistrationPoint.objects.visible_to(actor).filter(county=actor.region))
-    return list(Region.objects.visible_to(actor).filter(parent=actor.region))
+        points = RegistrationPoint.objects.visible_to(actor).filter(county=actor.region)
+        return list(points.filter(is_active=True))
+    return list(Region.objects.visible_to(actor).filter(parent=actor.region, is_active=True))
 
 
 def managed_accounts(actor: StaffUser):
@@ -229,7 +235,10 @@ def create_account(
     id_number: str,
     mobile: str,
     request: HttpRequest | None = None,
+    reason: str = "",
 ) -> IssuedCredential:
+    """A new account of `unit` with a one-time password; the audit event holds the account
+    as a diff (the ID number masked) and the reason, if one was given."""
     if unit not in manageable_units(actor):
         raise ValidationError(_("You can only create accounts for the units directly below yours."))
     role = MANAGED_ROLE[actor.role]
@@ -256,6 +265,8 @@ def create_account(
         unit=unit,
         target=user,
         username=user.username,
+        changes=config.diff({}, config.snapshot(user), masked=MASKS),
+        reason=" ".join(reason.split())[: config.REASON_LIMIT],
     )
     return IssuedCredential(user, password)
 
@@ -287,37 +298,105 @@ def _managed_or_refuse(actor: StaffUser, account: StaffUser) -> StaffUser:
     return StaffUser.objects.select_for_update().get(pk=account.pk)
 
 
+def _record_account_change(
+    action: str, actor: StaffUser, account: StaffUser, changes: dict, reason: str, request
+) -> None:
+    """One event of the audit chain for a change to `account`: the diff, who and why. It
+    belongs to the account's unit, so that unit's history shows it."""
+    config.record_change(
+        action, account, changes, reason=reason, by=actor, request=request, unit=account.unit
+    )
+
+
+def _optional_reason(reason: str) -> str:
+    return " ".join((reason or "").split())[: config.REASON_LIMIT]
+
+
 @transaction.atomic
 def reset_password(
-    actor: StaffUser, account: StaffUser, request: HttpRequest | None = None
+    actor: StaffUser, account: StaffUser, request: HttpRequest | None = None, reason: str = ""
 ) -> IssuedCredential:
     """A new initial password (a new slip); the person authenticates again at next sign-in."""
     account = _managed_or_refuse(actor, account)
+    before = config.snapshot(account)
     password = generate_password()
     account.set_password(password)
     account.real_name_verified_at = None
     account.save()
     throttle.reset("staff-user", account.username.lower())
-    record(Action.PASSWORD_RESET, request=request, actor=actor, unit=account.unit, target=account)
+    # The password itself is never in a diff: only that a new one was issued.
+    changes = {
+        "password": ["", "reset"],
+        **config.diff(before, config.snapshot(account), masked=MASKS),
+    }
+    _record_account_change(
+        Action.PASSWORD_RESET, actor, account, changes, _optional_reason(reason), request
+    )
     return IssuedCredential(account, password)
 
 
 @transaction.atomic
-def reset_totp(actor: StaffUser, account: StaffUser, request: HttpRequest | None = None) -> None:
+def reset_totp(
+    actor: StaffUser, account: StaffUser, request: HttpRequest | None = None, reason: str = ""
+) -> None:
     """A lost authenticator: the person enrols a new one at next sign-in."""
     account = _managed_or_refuse(actor, account)
+    enrolled = bool(account.totp_secret)
     account.totp_secret, account.totp_last_step = "", None
     account.save(update_fields=["totp_secret", "totp_last_step"])
     throttle.reset("staff-totp", account.username.lower())
-    record(Action.TOTP_RESET, request=request, actor=actor, unit=account.unit, target=account)
+    changes = {"authenticator": [enrolled, False]}
+    _record_account_change(
+        Action.TOTP_RESET, actor, account, changes, _optional_reason(reason), request
+    )
 
 
 @transaction.atomic
 def set_active(
-    actor: StaffUser, account: StaffUser, active: bool, request: HttpRequest | None = None
+    actor: StaffUser,
+    account: StaffUser,
+    active: bool,
+    request: HttpRequest | None = None,
+    reason: str = "",
 ) -> None:
+    """Enable or disable an account. Disabling needs a reason (kept in the audit chain)."""
+    reason = _optional_reason(reason) if active else config.clean_reason(reason)
     account = _managed_or_refuse(actor, account)
+    before = config.snapshot(account)
     account.is_active = active
     account.save(update_fields=["is_active"])
     action = Action.ACCOUNT_ENABLED if active else Action.ACCOUNT_DISABLED
-    record(action, request=request, actor=actor, unit=account.unit, target=account)
+    changes = config.diff(before, config.snapshot(account), masked=MASKS)
+    _record_account_change(action, actor, account, changes, reason, request)
+
+
+@transaction.atomic
+def change_account(
+    actor: StaffUser,
+    account: StaffUser,
+    *,
+    unit: Region | RegistrationPoint,
+    mobile: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> dict[str, list]:
+    """Move an account to another unit directly below the actor's (its role stays the
+    one that level manages) or correct its mobile number; the reason is required. The
+    real name and ID number are the person's own, confirmed at real-name authentication:
+    a wrong one is a new account. Returns the diff (empty: nothing changed or recorded)."""
+    reason = config.clean_reason(reason)
+    account = _managed_or_refuse(actor, account)
+    if unit != account.unit and unit not in manageable_units(actor):
+        raise ValidationError(_("Choose an open unit directly below yours."))
+    before = config.snapshot(account)
+    account.unit, account.mobile = unit, mobile.strip()
+    account.full_clean(exclude=["password"])
+    return config.save_audited(
+        account,
+        reason=reason,
+        by=actor,
+        request=request,
+        before=before,
+        masked=MASKS,
+        unit=account.unit,
+    )

@@ -8,9 +8,6 @@ Every change form carries a required reason (`change_reason`); a deletion asks f
 its confirmation page. Editing in the change list (`list_editable`) is not offered, as it
 has no place for a reason."""
 
-import datetime as dt
-import decimal
-import uuid
 from typing import Any
 
 from django import forms
@@ -20,17 +17,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gaokao.audit import config
 from gaokao.audit.models import Action
-from gaokao.audit.services import record
 from gaokao.privacy.masking import mask_id
 
 REASON = "change_reason"
-REASON_LIMIT = 200
+REASON_LIMIT = config.REASON_LIMIT
 
 
 def reason_field() -> forms.CharField:
@@ -48,31 +44,12 @@ def with_reason(form_class: type[forms.BaseForm]) -> type[forms.BaseForm]:
     return type(form_class.__name__, (form_class,), {REASON: reason_field()})
 
 
-def plain(value: Any) -> Any:
-    """`value` as JSON keeps it in the audit event's detail."""
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
-        return value
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat() if timezone.is_aware(value) else str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, models.Model):
-        return str(value)
-    return str(value)
-
-
 class Audited:
     """Mix into a ModelAdmin (before the admin class) to audit its changes."""
 
-    # Never in a diff: secrets (a password hash, an authenticator's key), sign-in state,
-    # blind indexes.
-    audit_ignored: frozenset[str] = frozenset(
-        {"password", "last_login", "id_number_index", "totp_secret", "totp_last_step"}
-    )
-    # Shown masked in a diff (gaokao.privacy).
-    audit_masked: frozenset[str] = frozenset({"id_number"})
+    # Never in a diff: secrets, sign-in state, blind indexes; shown masked (gaokao.privacy).
+    audit_ignored: frozenset[str] = config.IGNORED
+    audit_masked: config.Masks = {"id_number": mask_id}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -97,42 +74,19 @@ class Audited:
     # ── what a row is, for the diff ──────────────────────────────────────────────────────
 
     def audit_snapshot(self, obj: models.Model) -> dict[str, Any]:
-        values = {}
-        for field in obj._meta.concrete_fields:
-            if field.primary_key or field.name in self.audit_ignored:
-                continue
-            value = getattr(obj, field.name) if field.is_relation else field.value_from_object(obj)
-            values[field.name] = plain(value)
-        return values
+        return config.snapshot(obj, ignored=self.audit_ignored)
 
     def stored_snapshot(self, obj: models.Model) -> dict[str, Any]:
         """The row as the database holds it (the form has already changed `obj`)."""
-        stored = type(obj)._base_manager.filter(pk=obj.pk).first() if obj.pk else None
-        return self.audit_snapshot(stored) if stored is not None else {}
+        return config.stored_snapshot(obj, ignored=self.audit_ignored)
 
     def audit_diff(self, before: dict, after: dict) -> dict[str, list]:
-        diff = {}
-        for name in sorted(set(before) | set(after)):
-            old, new = before.get(name), after.get(name)
-            if old != new:
-                if name in self.audit_masked:
-                    old, new = (mask_id(v) if v else v for v in (old, new))
-                diff[name] = [old, new]
-        return diff
+        return config.diff(before, after, masked=self.audit_masked)
 
     def audit(
         self, request: HttpRequest, obj: models.Model, action: str, diff: dict, reason: str
     ) -> None:
-        if action == Action.CONFIG_CHANGED and not diff:
-            return
-        record(
-            action,
-            request=request,
-            target=obj,
-            model=obj._meta.label_lower,
-            changes=diff,
-            reason=reason,
-        )
+        config.record_change(action, obj, diff, reason=reason, request=request)
 
     def change_reason(self, request: HttpRequest, form=None) -> str:
         """The reason given with this change; none is a refusal (the forms require it, so
@@ -141,10 +95,10 @@ class Audited:
             reason = form.cleaned_data.get(REASON, "")
         else:
             reason = request.POST.get(REASON, "")
-        reason = " ".join(reason.split())[:REASON_LIMIT]
-        if not reason:
-            raise PermissionDenied(gettext("Give a reason for the change."))
-        return reason
+        try:
+            return config.clean_reason(reason)
+        except config.ReasonRequired as e:
+            raise PermissionDenied(str(e.message)) from e
 
     # ── saves ────────────────────────────────────────────────────────────────────────────
 

@@ -147,6 +147,18 @@ class AuditEvent(OwnedByUnit):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.get_action_display()}"
 
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) of a configuration change (gaokao.audit.config), for the
+        audit page; the candidates' own data is not shown there."""
+        changes = (self.detail or {}).get("changes")
+        if not isinstance(changes, dict):
+            return []
+        return [
+            (name, *values) if isinstance(values, list) and len(values) == 2 else (name, "", values)
+            for name, values in changes.items()
+        ]
+
 
 class AuditChainHead(models.Model):
     """The last event of one chain: the row each writer locks to append, and the check

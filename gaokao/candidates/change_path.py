@@ -13,16 +13,17 @@ What decides whether a change is allowed, each rule once, in this order:
    only with a `window_override` reason ("not_allowed", "no_override");
 4. the record's stage (gaokao.candidates.stage.check_editable: `Locked`);
 5. the window of the group for the record's county, extensions included (`window_of`,
-   DataRefused "window_closed"), unless overridden;
+   DataRefused "window_closed"), unless overridden; a paper form dated inside the window
+   is taken late under an open incident of the point (gaokao.candidates.late_paper);
 6. the confirmation password when the candidate makes the change (O5);
 7. under the row lock: the version ("stale") and the values (gaokao.candidates.own_data's
-   clean_*; the point checks' rules are the callers', see POINT_CHECKS).
+   clean_*; the point checks' rules, fee table included: gaokao.candidates.point_checks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -34,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
-from gaokao.candidates import changes
+from gaokao.candidates import changes, late_paper
 from gaokao.candidates.confirmation import check_confirmation
 from gaokao.candidates.errors import CandidateRefused, DataRefused, IntakeRefused
 from gaokao.candidates.history import label
@@ -46,6 +47,7 @@ from gaokao.candidates.own_data import (
     clean_resume,
     saved_rows,
 )
+from gaokao.candidates.point_checks import check_point_checks
 from gaokao.candidates.rows import replace_rows
 from gaokao.candidates.stage import check_editable, moment
 from gaokao.codes.models import Code, Table
@@ -75,6 +77,10 @@ class Change:
     version: int | None  # the version the change was based on (None only for imports)
     keyed_at: datetime | None = None  # when it was keyed, for offline origins
     confirmation_password: str | None = None  # required when the candidate makes the change
+    # A paper form keyed in after the window (gaokao.candidates.late_paper): the date on
+    # the form and the open incident it is keyed in under.
+    form_dated: date | None = None
+    incident: int | None = None
 
 
 # ── the table ──────────────────────────────────────────────────────────────────────────
@@ -90,10 +96,10 @@ ROWS = ("resume", "family")
 GROUPS: dict[str, tuple[str, ...]] = {
     # The candidate's own data (S6, O4).
     OWN_DATA: (*DATA_FIELDS, *ROWS),
-    # The point's checks (S5): documents, fee and receipt, eligibility and its note. Their
-    # values are checked by the callers before the change comes here
-    # (gaokao.candidates.services.record_point_checks for the office web,
-    # gaokao.sync.validation for the point client), with services.check_point_checks.
+    # The point's checks (S5): documents, fee and receipt, eligibility and its note. The
+    # form of their values is the callers' (gaokao.candidates.services.record_point_checks
+    # for the office web, gaokao.sync.validation for the point client); their rules are
+    # checked here, on the locked row (gaokao.candidates.point_checks).
     POINT_CHECKS: (
         "documents_received",
         "fee_fen",
@@ -334,7 +340,9 @@ def check_change(
     _check(candidate, change, by=by, at=at, window_override=window_override, request=None)
 
 
-def _check(candidate, change, *, by, at, window_override, request) -> list[str]:
+def _check(candidate, change, *, by, at, window_override, request) -> tuple[list[str], Any]:
+    """The groups the change touches, and the incident a late paper form is taken under
+    (None if none was needed)."""
     candidate = _fresh(candidate)
     _check_visible(candidate, by)
     if change.origin not in Origin.values:
@@ -342,6 +350,7 @@ def _check(candidate, change, *, by, at, window_override, request) -> list[str]:
     groups = groups_of(change.values)
     if not groups:
         raise CandidateRefused(_("Nothing to change."), code="empty")
+    incident = None
     for group in groups:
         found = refusal(
             candidate,
@@ -353,12 +362,30 @@ def _check(candidate, change, *, by, at, window_override, request) -> list[str]:
             request=request,
             _visible_checked=True,
         )
-        if found is not None:
+        if found is not None and _late_paper(found, group, change):
+            incident = late_paper.check_late_form(
+                candidate,
+                window_of(candidate, group),
+                form_dated=change.form_dated,
+                incident=change.incident,
+                at=at,
+            )
+        elif found is not None:
             raise found
     if _is_candidate(by):
         check_confirmation(candidate, change.confirmation_password or "", request)
     _check_version(candidate, change.version)
-    return groups
+    return groups, incident
+
+
+def _late_paper(found: CandidateRefused, group: str, change: Change) -> bool:
+    """A paper form that says it is late (its date, an incident) after the window closed."""
+    return (
+        getattr(found, "code", None) == "window_closed"
+        and group == OWN_DATA
+        and change.origin == Origin.PAPER
+        and (change.form_dated is not None or change.incident is not None)
+    )
 
 
 def _fresh(candidate: Candidate) -> Candidate:
@@ -385,7 +412,7 @@ def apply_change(
 
     The confirmation password is checked outside the writing transaction, so that a
     failure is counted although nothing is saved."""
-    groups = _check(
+    groups, incident = _check(
         candidate, change, by=by, at=at, window_override=window_override, request=request
     )
     role = _check_who(groups[0], change.origin, by, window_override)
@@ -403,6 +430,9 @@ def apply_change(
             extra["keyed_at"] = change.keyed_at.isoformat()
         if window_override.strip():
             extra["window_override"] = window_override.strip()[:200]
+        if incident is not None:
+            extra["incident"] = f"#{incident.pk}"
+            extra["form_dated"] = change.form_dated.isoformat()
         fields = ["version", "updated_at"]
         events = []
         if OWN_DATA in groups:
@@ -460,6 +490,7 @@ def _write_own_data(current: Candidate, change: Change, events: list) -> list[st
 
 def _write_point_checks(current: Candidate, change: Change, by: Any, events: list) -> list[str]:
     names = [k for k in GROUPS[POINT_CHECKS] if k in change.values]
+    check_point_checks(current, change.values)
     before = {k: getattr(current, k) for k in names}
     for name in names:
         setattr(current, name, change.values[name])

@@ -9,6 +9,7 @@ record is marked `keyed_from_paper` so the candidate checks it in the portal lat
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,15 +34,23 @@ def save_paper_data(
     family: list[dict[str, Any]],
     by: Any,
     request: HttpRequest | None = None,
+    form_dated: dt.date | None = None,
+    incident: int | None = None,
 ) -> Candidate:
     """Save the candidate's own data from a paper draft form, keyed in by point staff,
-    through the one change path (Origin.PAPER).
+    through the one change path (Origin.PAPER). After the window, a form dated inside it
+    is taken under an open incident of the point (`form_dated`, `incident`: see
+    gaokao.candidates.late_paper).
 
     Refused (a CandidateRefused, nothing saved) when the point has submitted the record (S9),
     when the candidate's data window is closed, when someone saved the candidate since
     `version`, or when the data breaks the portal's rules."""
     change = Change(
-        values={**data, "resume": resume, "family": family}, origin=Origin.PAPER, version=version
+        values={**data, "resume": resume, "family": family},
+        origin=Origin.PAPER,
+        version=version,
+        form_dated=form_dated,
+        incident=incident,
     )
     return apply_change(candidate, change, by=by, request=request)
 

@@ -44,15 +44,21 @@ def test_r2_4_the_province_moves_the_points_cutoff_and_the_county_reopens_by_ret
     signed(sent, point_user)
     assert submit(point_user, [sent.pk]).moved  # in time: the county holds it now
 
-    # The province moves the points' cut-off of R2.4 to yesterday noon. In the schedule
-    # (the admin's season page) the phases' inline rows fail axe-core (inputs without
-    # labels), so the journey saves it as that page does until the office has a phase
-    # screen (issue 19, item 5).
+    # The province moves the points' cut-off of R2.4 to yesterday noon, on its schedule
+    # screen (时间安排), with the reason the audit trail keeps.
     phase = Phase.objects.get(season=sent.season, kind=PhaseKind.CITY_ALL)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    phase.point_cutoff = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(12)))
-    phase.full_clean()
-    phase.save()
+    province = open_page()
+    first_sign_in(province, base, demo_accounts["demo-province"])
+    province.goto(f"{base}/office/extensions/phases/")
+    province.locator(f"a[href$='/phases/{phase.pk}/']").click()
+    province.locator("input[name=point_cutoff]").fill(f"{yesterday.isoformat()}T12:00:00")
+    province.locator("input[name=reason]").fill("报名点提前截止")
+    province.get_by_role("button", name="保存").click()
+    expect(province.locator(".alert-success")).to_be_visible()
+    shot(province, "phase-cutoff-moved")
+    phase.refresh_from_db()
+    assert timezone.localtime(phase.point_cutoff).date() == yesterday
 
     # Every dashboard shows the unit's cut-off: the county sees its point's.
     county = open_page()

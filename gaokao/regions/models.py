@@ -49,6 +49,10 @@ class Region(models.Model):
         validators=[four_digits],
         help_text=_("The 4 digits that begin every registration number issued in this county."),
     )
+    # A city or county that no longer runs registration is closed, never deleted once
+    # anything refers to it (gaokao.regions.services). A default in the database too, so
+    # that rows written by older code (a data migration's historical models) get it.
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
 
     objects = RegionQuerySet.as_manager()
 

@@ -5,6 +5,10 @@ regions, and withdraws it again.
 is all it takes for every deadline in the system to move. Each region has at most one
 extension per phase: granting again replaces its close, and the audit trail keeps what it
 was before. Every grant and withdrawal is an audit event in the same transaction.
+
+The province also sets each phase's own dates and its cut-off for each level (issue 19):
+`save_phase` validates them and records the change as a diff with its reason
+(gaokao.audit.config).
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from gaokao.audit import config
 from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import record
 from gaokao.lib.text import clean_text
 from gaokao.regions.models import Region
-from gaokao.seasons.models import Extension, Phase, Season
+from gaokao.seasons.models import Extension, Level, Phase, Season
 
 REASON_LIMIT = Extension._meta.get_field("reason").max_length
 
@@ -212,3 +217,84 @@ def granted_by(extensions: Iterable[Extension]) -> dict[int, AuditEvent]:
         .order_by("at", "pk")
     )
     return {event.detail["extension"]: event for event in events}  # the latest wins
+
+
+# ── a phase's dates and cut-offs (issue 19) ──────────────────────────────────────────────
+
+PHASE_FIELDS = (
+    "starts_at",
+    "ends_at",
+    *(f"{level}_cutoff" for level in Level.values),
+)
+
+
+class PhaseRefused(ValidationError):
+    """A phase's dates refused; messages by form field, shown to the province as they are."""
+
+
+def phase_bounds(season: Season) -> tuple[dt.date, dt.date]:
+    """The days a date of `season`'s schedule may fall on: registration opens in the
+    autumn before the exam year, and everything is over by the end of the exam year."""
+    return dt.date(season.year - 1, 1, 1), dt.date(season.year, 12, 31)
+
+
+def phase_problems(phase: Phase) -> dict[str, list[str]]:
+    """What is wrong with `phase`'s dates, by field (None: the whole phase): the window
+    closes after it opens, every cut-off comes after the opening, each level's cut-off
+    is no earlier than the one below (point ≤ county ≤ city ≤ province, the model's own
+    rule), and every date lies within the season's two years."""
+    errors: dict[str | None, list[str]] = {}
+    first, last = phase_bounds(phase.season)
+    for name in PHASE_FIELDS:
+        at = getattr(phase, name)
+        if at is not None and not first <= timezone.localdate(at) <= last:
+            errors.setdefault(name, []).append(
+                _("A date of the %(year)s season lies between %(first)s and %(last)s.")
+                % {"year": phase.season.year, "first": first, "last": last}
+            )
+    if phase.starts_at is None:
+        errors.setdefault("starts_at", []).append(_("The phase needs its opening."))
+    if phase.ends_at is None:
+        errors.setdefault("ends_at", []).append(_("The phase needs its close."))
+    if not errors:
+        try:
+            phase.clean()
+        except ValidationError as e:
+            errors.setdefault(None, []).extend(e.messages)
+    return errors
+
+
+def save_phase(
+    phase: Phase,
+    values: dict[str, dt.datetime | None],
+    *,
+    reason: str,
+    by: Any,
+    request: HttpRequest | None = None,
+) -> dict[str, list]:
+    """Give `phase` the dates in `values` (any of PHASE_FIELDS; an empty cut-off takes its
+    default) for `reason`, and record the diff in the audit trail. Returns the diff
+    (empty: nothing changed, nothing recorded).
+
+    Raises PermissionDenied for anyone but the season's province authority, and
+    PhaseRefused (messages by form field) for dates out of order or out of the season, or
+    a missing reason; nothing is stored then."""
+    if not may_grant(by, phase.season):
+        raise PermissionDenied("Only the province authority sets the phases' dates.")
+    unknown = set(values) - set(PHASE_FIELDS)
+    if unknown:
+        raise ValueError(f"not a date of a phase: {sorted(unknown)}")
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        phase = Phase.objects.select_for_update().select_related("season").get(pk=phase.pk)
+        before = config.snapshot(phase)
+        for name, at in values.items():
+            setattr(phase, name, at)
+        errors = phase_problems(phase)
+        if not reason:
+            errors["reason"] = [_("Give the reason for the change.")]
+        elif len(reason) > REASON_LIMIT:
+            errors["reason"] = [_("At most %(limit)d characters.") % {"limit": REASON_LIMIT}]
+        if errors:
+            raise PhaseRefused({k or "__all__": v for k, v in errors.items()})
+        return config.save_audited(phase, reason=reason, by=by, request=request, before=before)

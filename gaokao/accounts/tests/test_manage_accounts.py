@@ -156,7 +156,7 @@ def test_s2_disable_and_enable_an_account(client, county_user, point):
         county_user, point, real_name="甲", id_number=ID_A, mobile="13800000001"
     )
     client.force_login(county_user)
-    client.post(reverse("accounts:action", args=[issued.user.pk, "disable"]))
+    client.post(reverse("accounts:action", args=[issued.user.pk, "disable"]), {"reason": "调离"})
     assert authenticate(username=issued.user.username, password=issued.password) is None
     client.post(reverse("accounts:action", args=[issued.user.pk, "enable"]))
     assert authenticate(username=issued.user.username, password=issued.password) is not None

@@ -15,6 +15,8 @@ from gaokao.audit.models import Action, AuditEvent
 from gaokao.candidates.change_path import Change, Origin, apply_change, check_change
 from gaokao.candidates.errors import CandidateRefused, ConfirmationRefused, DataRefused
 from gaokao.candidates.models import Candidate, Stage
+from gaokao.incidents.models import Incident, Kind
+from gaokao.incidents.services import report_incident
 from gaokao.seasons.models import Extension, PhaseKind, day_end
 from gaokao.testing.factories import CandidateFactory, aware
 
@@ -98,8 +100,13 @@ def portal(client, candidate, point_user):
 
 
 def paper(client, candidate, point_user):
+    """With the form's date and the incident, when one is open (the late form, item 4)."""
     client.force_login(point_user)
-    return client.post(reverse("client:paper", args=[candidate.pk]), data_fields(candidate))
+    data = data_fields(candidate)
+    incident = Incident.objects.open().first()
+    if incident is not None:
+        data.update({"late-form_dated": "2019-11-14", "late-incident": incident.pk})
+    return client.post(reverse("client:paper", args=[candidate.pk]), data)
 
 
 def point_checks(client, candidate, point_user):
@@ -155,14 +162,17 @@ MATRIX = [
     ("portal", "closed", CLOSED_REFUSAL),
     ("portal", "extended", SAVED),
     ("portal", "submitted", LOCKED),
+    ("portal", "incident", CLOSED_REFUSAL),
     ("paper", "open", SAVED),
     ("paper", "closed", CLOSED_REFUSAL),
     ("paper", "extended", SAVED),
     ("paper", "submitted", LOCKED),
+    ("paper", "incident", SAVED),  # a form dated inside the window (item 4)
     ("point_checks", "open", SAVED),
     ("point_checks", "closed", SAVED),
     ("point_checks", "extended", SAVED),
     ("point_checks", "submitted", LOCKED),
+    ("point_checks", "incident", SAVED),
 ]
 
 
@@ -170,8 +180,12 @@ MATRIX = [
 def test_r2_every_path_holds_the_window_and_the_stage(
     client, english, clock, season, county, candidate, point_user, path, situation, outcome
 ):
-    if situation in ("closed", "extended"):
+    if situation in ("closed", "extended", "incident"):
         clock.move_to(CLOSED)
+    if situation == "incident":
+        report_incident(
+            by=point_user, kind=Kind.POWER, started_at=aware(2019, 11, 14, 9, 0), description="停电"
+        )
     if situation == "extended":
         Extension.objects.create(
             phase=season.phase(PhaseKind.MAIN),

@@ -49,6 +49,13 @@ class AccountForm(StyledForm):
     )
     mobile = forms.CharField(label=_("Mobile number"), max_length=11, validators=[mobile_number])
 
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional. Kept in the audit trail with the new account."),
+    )
+
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.units = {str(u.pk): u for u in units}
@@ -56,6 +63,46 @@ class AccountForm(StyledForm):
 
     def clean_unit(self):
         return self.units[self.cleaned_data["unit"]]
+
+
+class AccountChangeForm(StyledForm):
+    """Another unit directly below for an account, or its mobile number corrected; the
+    reason is required (issue 19). Name and ID number are the person's own: not here."""
+
+    unit = forms.ChoiceField(label=_("Unit"))
+    mobile = forms.CharField(label=_("Mobile number"), max_length=11, validators=[mobile_number])
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=200,
+        help_text=_("Required. It is kept in the audit trail with the change."),
+    )
+
+    def __init__(self, *args, account, units, **kwargs):
+        kwargs.setdefault("initial", {"unit": str(account.unit.pk), "mobile": account.mobile})
+        super().__init__(*args, **kwargs)
+        if account.unit not in units:  # a closed unit it is in stays a choice
+            units = [account.unit, *units]
+        self.units = {str(u.pk): u for u in units}
+        self.fields["unit"].choices = [(str(u.pk), str(u)) for u in units]
+
+    def clean_unit(self):
+        return self.units[self.cleaned_data["unit"]]
+
+
+class ActionReasonForm(StyledForm):
+    """The reason given when confirming an action on an account; `required` for disabling."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reason"]
+        field.required = required
+        field.help_text = (
+            _("Required. It is kept in the audit trail with the change.")
+            if required
+            else _("Optional. Kept in the audit trail with the change.")
+        )
 
 
 class PointAccountRow(StyledForm):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("issued/", views.issued, name="issued"),
     path("issued/slips.pdf", views.slips_pdf, name="slips"),
     path("issued/done/", views.issued_done, name="issued_done"),
+    path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.account_action, name="action"),
     path("confirm-identity/", reauth.reauth, name="reauth"),
 ]

@@ -1,5 +1,7 @@
-"""Accounts each office manages for the level below: create, enable all points, disable,
-reset password or authenticator, and print credential slips (S1, S2)."""
+"""Accounts each office manages for the level below: create, enable all points, move to
+another unit, disable, reset password or authenticator, and print credential slips (S1,
+S2). Every change goes into the audit chain as a diff with who and why (issue 19): a
+reason is required to move or disable an account."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,7 +17,12 @@ from gaokao.accounts.models import Role, StaffUser
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.documents.slips import CredentialSlip, render_credential_slips
-from gaokao.office.accounts.forms import AccountForm, PointAccountRow
+from gaokao.office.accounts.forms import (
+    AccountChangeForm,
+    AccountForm,
+    ActionReasonForm,
+    PointAccountRow,
+)
 from gaokao.regions.jurisdiction import get_visible_or_404
 from gaokao.web import one_time
 from gaokao.web.access import offices_only, roles_required
@@ -44,12 +51,41 @@ def account_new(request):
                 id_number=data["id_number"],
                 mobile=data["mobile"],
                 request=request,
+                reason=data["reason"],
             )
         except ValidationError as e:
             form.add_error(None, e)
         else:
             return _show_issued(request, [issued])
     return render(request, "accounts/new.html", {"form": form})
+
+
+@offices_only
+def account_edit(request, pk: int):
+    """Move an account to another unit below, or correct its mobile number, with a reason."""
+    account = get_visible_or_404(services.managed_accounts(request.user), request.user, pk=pk)
+    units = services.manageable_units(request.user)
+    form = AccountChangeForm(request.POST or None, account=account, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            changes = services.change_account(
+                request.user,
+                account,
+                unit=data["unit"],
+                mobile=data["mobile"],
+                reason=data["reason"],
+                request=request,
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            if changes:
+                messages.success(request, _("Saved: %(user)s.") % {"user": account.username})
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("accounts:list")
+    return render(request, "accounts/edit.html", {"form": form, "account": account})
 
 
 @roles_required(Role.COUNTY)
@@ -80,17 +116,24 @@ def enable_points(request):
     return render(request, "accounts/enable_points.html", {"formset": formset, "rows": rows})
 
 
+# action: (what it does, whether it issues a password, whether a reason is required)
 ACTIONS = {
     "disable": (
-        lambda actor, account, request: services.set_active(actor, account, False, request),
+        lambda actor, account, request, reason: services.set_active(
+            actor, account, False, request, reason
+        ),
         False,
+        True,
     ),
     "enable": (
-        lambda actor, account, request: services.set_active(actor, account, True, request),
+        lambda actor, account, request, reason: services.set_active(
+            actor, account, True, request, reason
+        ),
+        False,
         False,
     ),
-    "reset-password": (services.reset_password, True),
-    "reset-totp": (services.reset_totp, False),
+    "reset-password": (services.reset_password, True, False),
+    "reset-totp": (services.reset_totp, False, False),
 }
 
 
@@ -101,10 +144,18 @@ def account_action(request, pk: int, action: str):
     if action not in ACTIONS:
         raise Http404
     account = get_visible_or_404(services.managed_accounts(request.user), request.user, pk=pk)
-    if request.method != "POST":
-        return render(request, "accounts/confirm.html", {"account": account, "action": action})
-    do, issues_password = ACTIONS[action]
-    result = do(request.user, account, request)
+    do, issues_password, reason_required = ACTIONS[action]
+    form = ActionReasonForm(
+        request.POST if request.method == "POST" else None, required=reason_required
+    )
+    context = {"account": account, "action": action, "form": form}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "accounts/confirm.html", context)
+    try:
+        result = do(request.user, account, request, form.cleaned_data["reason"])
+    except ValidationError as e:
+        form.add_error(None, e)
+        return render(request, "accounts/confirm.html", context)
     if issues_password:
         return _show_issued(request, [result])
     messages.success(request, _("Done: %(user)s.") % {"user": account.username})

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gaokao.accounts.models import Role
+from gaokao.candidates import stage
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
-from gaokao.candidates.stage import is_editable_by
 from gaokao.documents.proofreading import proofreading_sheet, registration_form
 from gaokao.office.proofreading.forms import (
     FilterForm,
@@ -157,7 +157,8 @@ def candidate(request, pk):
 
 
 def _render_candidate(request, c: Candidate, **forms):
-    may_write = is_editable_by(c, request.user.role)
+    locked = stage.refusal(c, request.user.role)  # the stage, then the level's cut-off
+    may_write = locked is None
     needs_check = not c.identity_ok
     version = {"version": c.version}
     context = {
@@ -171,6 +172,7 @@ def _render_candidate(request, c: Candidate, **forms):
         .first(),
         "printout": Printout.objects.filter(candidate=c).select_related("printed_by").first(),
         "may_write": may_write,
+        "locked": locked,
         "needs_check": needs_check,
         "blockers": services.confirmation_blockers(c),
         "signature_form": forms.get("signature_form")

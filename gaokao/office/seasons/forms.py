@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.regions.models import Region
 from gaokao.seasons.models import Season, day_end
-from gaokao.seasons.services import REASON_LIMIT, close_problem, grantable_regions
+from gaokao.seasons.services import (
+    PHASE_FIELDS,
+    REASON_LIMIT,
+    close_problem,
+    grantable_regions,
+)
 
 
 class PhaseChoiceField(forms.ModelChoiceField):
@@ -139,3 +144,57 @@ class FeesForm(forms.Form):
             yuan = self.cleaned_data.get(self.name_of(row.track.code))
             found[row.track.code] = None if yuan is None else int(yuan * 100)
         return found
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A moment in Beijing time, to the second (`<input type="datetime-local">`). A time at
+    59 seconds means the end of that second, as the schedule's windows end at
+    23:59:59.999999: a close shown and sent back unchanged stays as it was."""
+
+    widget = forms.DateTimeInput(
+        format="%Y-%m-%dT%H:%M:%S", attrs={"type": "datetime-local", "step": 1}
+    )
+
+    def __init__(self, *, ends: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.ends = ends
+        self.widget.attrs["class"] = "form-control"
+
+    def to_python(self, value):
+        at = super().to_python(value)
+        if at is not None and self.ends and at.second == 59 and at.microsecond == 0:
+            at = at.replace(microsecond=999999)
+        return at
+
+
+class PhaseForm(forms.Form):
+    """A phase's window and each level's cut-off (issue 19), and why they change."""
+
+    starts_at = LocalDateTimeField(label=_("Opens at"), ends=False)
+    ends_at = LocalDateTimeField(label=_("Closes at"))
+    point_cutoff = LocalDateTimeField(
+        label=_("Points' cut-off"), required=False, help_text=_("Empty: the phase's close.")
+    )
+    county_cutoff = LocalDateTimeField(
+        label=_("Counties' cut-off"), required=False, help_text=_("Empty: the phase's close.")
+    )
+    city_cutoff = LocalDateTimeField(
+        label=_("Cities' cut-off"), required=False, help_text=_("Empty: the phase's close.")
+    )
+    province_cutoff = LocalDateTimeField(
+        label=_("Province's cut-off"), required=False, help_text=_("Empty: none.")
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=REASON_LIMIT,
+        help_text=_("Kept in the audit trail with the change."),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+    def __init__(self, *args, phase, **kwargs):
+        initial = {name: getattr(phase, name) for name in PHASE_FIELDS}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.phase = phase
+
+    def dates(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in PHASE_FIELDS}

@@ -1,6 +1,7 @@
 """The province's extensions page (延期, E3, E6, E7): the current season's phases with their
 own close, the extensions granted, a form to grant more, and withdrawal behind a
-confirmation. Thin: the rules are in gaokao.seasons.services."""
+confirmation. The phases page sets each phase's dates and each level's cut-off (issue
+19), audited. Thin: the rules are in gaokao.seasons.services."""
 
 from django.contrib import messages
 from django.db.models import Count
@@ -12,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from gaokao.accounts.models import Role
 from gaokao.codes import fees as fee_table
-from gaokao.office.seasons.forms import ExtensionForm, FeesForm
+from gaokao.office.seasons.forms import ExtensionForm, FeesForm, PhaseForm
 from gaokao.seasons import NoCurrentSeason, current, services
-from gaokao.seasons.models import Extension
+from gaokao.seasons.models import Extension, Level, Phase
 from gaokao.web.access import roles_required
 
 province_only = roles_required(Role.PROVINCE)
@@ -118,3 +119,59 @@ def fees(request):
                 messages.info(request, _("Nothing changed."))
             return redirect("seasons:fees")
     return render(request, "seasons/fees.html", {"season": season, "form": form})
+
+
+def _own_season(request):
+    """The current season if it is the signed-in province's, else None."""
+    try:
+        season = current()
+    except NoCurrentSeason:
+        return None
+    return season if season.province_id == request.user.region_id else None
+
+
+@province_only
+def phases(request):
+    """时间安排: the current season's phases, each with its window and each level's cut-off
+    (a default shown as such), and a link to change them."""
+    season = _own_season(request)
+    rows = []
+    if season is not None:
+        for phase in season.phases.all():
+            cutoffs = [(level, getattr(phase, f"{level}_cutoff")) for level in Level]
+            rows.append({"phase": phase, "cutoffs": cutoffs})
+    return render(
+        request, "seasons/phases.html", {"season": season, "rows": rows, "levels": list(Level)}
+    )
+
+
+@province_only
+@require_http_methods(["GET", "POST"])
+def phase(request, pk: int):
+    """One phase's dates: a refusal shows the form again with what was typed."""
+    season = _own_season(request)
+    found = Phase.objects.filter(pk=pk, season=season).select_related("season").first()
+    if season is None or found is None:
+        raise Http404
+    form = PhaseForm(request.POST or None, phase=found)
+    if request.method == "POST" and form.is_valid():
+        try:
+            diff = services.save_phase(
+                found,
+                form.dates(),
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except services.PhaseRefused as e:
+            form.add_error(None, e)
+        else:
+            if diff:
+                messages.success(
+                    request,
+                    _("The dates of %(phase)s are saved.") % {"phase": found.get_kind_display()},
+                )
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("seasons:phases")
+    return render(request, "seasons/phase.html", {"season": season, "phase": found, "form": form})

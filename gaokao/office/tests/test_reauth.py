@@ -216,7 +216,7 @@ def test_e3_the_reauthentication_lasts_ten_minutes(county_user, account):
         clock.shift(dt.timedelta(seconds=2))
         assert client.get(reset)["Location"] == reauth_url(reset)
         # Disabling an account is not a credential reset: no question asked.
-        assert client.post(url)["Location"] == reverse("accounts:list")
+        assert client.post(url, {"reason": "调离"})["Location"] == reverse("accounts:list")
     account.refresh_from_db()
     assert not account.is_active
 

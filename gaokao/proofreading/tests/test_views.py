@@ -2,6 +2,7 @@
 forms; for the candidate's point and county only, everyone else refused and nothing
 changed."""
 
+import datetime as dt
 import io
 import re
 
@@ -17,7 +18,8 @@ from gaokao.proofreading import services
 from gaokao.proofreading.models import Confirmation, IdentityCheck, Printout
 from gaokao.proofreading.services import State
 from gaokao.proofreading.tests.conftest import change, new_photo
-from gaokao.testing.factories import CandidateFactory, PointFactory, staff_for
+from gaokao.seasons.models import PhaseKind
+from gaokao.testing.factories import CandidateFactory, PointFactory, add_phase, aware, staff_for
 
 pytestmark = pytest.mark.django_db
 
@@ -317,3 +319,19 @@ def test_s7_malformed_and_unknown_keys_answer_404(client, point_user, candidate)
     assert client.get("/office/proofreading/not-a-uuid/").status_code == 404
     missing = "00000000-0000-0000-0000-000000000000"
     assert client.get(f"/office/proofreading/{missing}/").status_code == 404
+
+
+def test_issue19_after_the_points_cutoff_the_page_is_read_only_and_says_why(
+    client, english, season, candidate
+):
+    phase = add_phase(
+        season, PhaseKind.CITY_ALL, opens=dt.date(2019, 10, 28), closes=dt.date(2019, 12, 10)
+    )
+    phase.point_cutoff = aware(2019, 10, 31, 18, 0)
+    phase.save()
+    client.force_login(staff_for(candidate.point))
+
+    page = client.get(url("proofreading:candidate", candidate)).content.decode()
+
+    assert 'data-testid="read-only"' in page and "cut-off" in page
+    assert f'action="{url("proofreading:signature", candidate)}"' not in page

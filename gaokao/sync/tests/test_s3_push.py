@@ -163,11 +163,16 @@ def test_s3_a_number_outside_the_points_ranges_is_refused(api, county, point, nu
     assert neighbours_range.next_serial == 101
 
 
-def test_s3_a_used_number_is_refused(api, make, point, number_range):
-    make(point, registration_number=registration_number(point.county.registration_code, 3))
+def test_issue20_a_used_number_is_a_conflict_for_the_county_never_a_lost_candidate(
+    api, make, point, number_range
+):
+    number = registration_number(point.county.registration_code, 3)
+    make(point, registration_number=number)
     result = one(api.push(create_change(point, 3)))
-    assert result["status"] == "refused" and "3" in result["message"]
-    assert Candidate.objects.count() == 1
+    assert result["status"] == "conflict" and result["reason"] == "number_taken"
+    assert number in result["message"]
+    assert Candidate.objects.count() == 2
+    assert Candidate.objects.filter(registration_number=None).count() == 1
 
 
 def test_s3_a_person_registered_already_is_refused_with_where(api, make, other_point, point):
@@ -353,3 +358,34 @@ def test_s3_each_change_commits_on_its_own_so_no_caller_may_wrap_a_batch(device,
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
         push.apply_changes(device, [create_change(point, 1)])
     assert not Receipt.objects.exists()
+
+
+# ── the fee table (issue 19, item 5): the fee a point records is the province's ───────────
+
+
+@pytest.fixture
+def fee_table(season):
+    from gaokao.codes.fees import seed_fees
+
+    seed_fees(season, {"5": 4000})
+
+
+def test_issue19_a_pushed_fee_that_is_not_the_provinces_is_refused(api, make, point, fee_table):
+    candidate = make(point)
+
+    wrong = one(api.push(update_change(candidate, fee_fen=5000, fee_receipt="R-1")))
+    right = one(api.push(update_change(candidate, fee_fen=4000, fee_receipt="R-1")))
+
+    assert wrong["status"] == "refused" and "40.00" in wrong["message"]
+    assert right["status"] == "applied"
+    candidate.refresh_from_db()
+    assert (candidate.fee_fen, candidate.version) == (4000, 2)
+
+
+def test_issue19_a_pushed_new_candidate_with_a_wrong_fee_is_refused(
+    api, point, number_range, fee_table
+):
+    result = one(api.push(create_change(point, 7, fee_fen=3500, fee_receipt="R-7")))
+
+    assert result["status"] == "refused" and "40.00" in result["message"]
+    assert not Candidate.objects.exists()
