@@ -17,10 +17,20 @@ def main() -> None:
         return
     if not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
+    if argv[1] == "client" and argv[2:3] != ["wheelhouse"]:
+        client_mode_by_default()
 
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)
+
+
+def client_mode_by_default() -> None:
+    """`gaokao client …` runs as the point client without GAOKAO_MODE in every window. Not
+    where a database server is configured: that is a central server, where the commands
+    go on refusing to run."""
+    if "GAOKAO_MODE" not in os.environ and "DATABASE_URL" not in os.environ:
+        os.environ["GAOKAO_MODE"] = "client"
 
 
 def print_help() -> None:

@@ -8,7 +8,7 @@ SECRET_KEY        required with a database server; generated in the data dir for
 SECRET_KEY_FILE   read the secret key from this file instead
 DEBUG             True/False, default False
 ALLOWED_HOSTS     comma-separated, default 127.0.0.1,localhost
-GAOKAO_DATA_DIR   default ./var
+GAOKAO_DATA_DIR   default ./var; a point client's: a folder of the user's (gaokao-client)
 GAOKAO_MODE       server (central) or client (the point client), default server
 GAOKAO_FONT_DIR   where the PDF fonts are built, default inside the virtualenv
 GAOKAO_READER_URL the point PC's ID-card reader bridge, default http://127.0.0.1:8765
@@ -22,6 +22,8 @@ GAOKAO_DATA_KEYS  "id:base64,…" AES-GCM keys for ID numbers at rest (generated
 GAOKAO_INDEX_KEY  the blind-index key of ID numbers (generated with SQLite)
 GAOKAO_OFFLINE_GRACE_HOURS  hours after a close that changes keyed offline are accepted, default 48
 GAOKAO_CLOCK_SKEW_MINUTES  a point client's clock this far off is flagged, default 5
+GAOKAO_NUMBER_BLOCK_SIZE  registration numbers reserved to each point client at a time, default 50
+GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW  a point client is topped up when fewer are left, default 20
 """
 
 import os
@@ -66,7 +68,18 @@ def envsecret(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
-DATA_DIR = Path(os.environ.get("GAOKAO_DATA_DIR", "var")).resolve()
+GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
+# A point client keeps its data in one fixed folder of the user's (Windows: %LOCALAPPDATA%,
+# Linux: ~/.local/share), whatever folder its window was opened in: a relative ./var would
+# start a new, empty client and strand the unsent work (issue 20).
+if os.environ.get("GAOKAO_DATA_DIR"):
+    DATA_DIR = Path(os.environ["GAOKAO_DATA_DIR"]).resolve()
+elif GAOKAO_MODE == "client":
+    import platformdirs
+
+    DATA_DIR = Path(platformdirs.user_data_dir("gaokao-client", appauthor=False)).resolve()
+else:
+    DATA_DIR = Path("var").resolve()
 # Where the static Noto Sans SC instances for PDFs are built once (default: inside the
 # virtualenv, see gaokao.documents.fonts).
 GAOKAO_FONT_DIR = os.environ.get("GAOKAO_FONT_DIR") or None
@@ -79,12 +92,13 @@ PAYMENTS_CONFIG = Path(
 )
 PAYMENTS_SANDBOX = envbool("GAOKAO_PAYMENTS_SANDBOX", "False")
 PAYMENTS_TRANSPORT = ""  # dotted path of a Transport; tests route HTTP in-process
-GAOKAO_MODE = envchoice("GAOKAO_MODE", "server", ("server", "client"))
 # E3-E5: a change keyed offline while its window was open is accepted this many hours
 # after the close (a season's own offline_grace_hours wins); a point client whose clock is
 # more than this many minutes off the server's at sync is flagged to its county.
 GAOKAO_OFFLINE_GRACE_HOURS = envint("GAOKAO_OFFLINE_GRACE_HOURS", "48")
 GAOKAO_CLOCK_SKEW_MINUTES = envint("GAOKAO_CLOCK_SKEW_MINUTES", "5")
+GAOKAO_NUMBER_BLOCK_SIZE = envint("GAOKAO_NUMBER_BLOCK_SIZE", "50")
+GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW = envint("GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW", "20")
 DEBUG = envbool("DEBUG", "False")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -211,6 +225,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gaokao.web.modes.ModeMiddleware",
     "gaokao.gate.middleware.GateMiddleware",
     "gaokao.web.seasons.NoSeasonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -231,10 +246,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gaokao.office.navigation.context",
+                "gaokao.client.context.point_client",
             ],
         },
     },
 ]
+
+# Refusals as pages in the site's own frame (gaokao.web.errors; 403 and 404 in gaokao.urls).
+CSRF_FAILURE_VIEW = "gaokao.web.errors.csrf_failure"
 
 AUTH_USER_MODEL = "accounts.StaffUser"
 LOGIN_URL = "office:login"

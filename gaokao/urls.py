@@ -7,10 +7,15 @@ from gaokao.api.v1 import api as sync_api
 
 restrict_admin_to_province(admin.site)
 
+# Refusals as pages with what to do next, in the front end's own frame (issue 20).
+handler403 = "gaokao.web.errors.permission_denied"
+handler404 = "gaokao.web.errors.page_not_found"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="office:home", permanent=False)),
     path("office/", include("gaokao.office.urls")),
     path("office/accounts/", include("gaokao.office.accounts.urls")),
+    path("office/regions/", include("gaokao.office.regions.urls")),
     path("office/candidates/", include("gaokao.office.candidates.urls")),
     path("office/ranges/", include("gaokao.office.numbering.urls")),
     path("office/notices/", include("gaokao.office.notices.urls")),
@@ -28,6 +33,7 @@ urlpatterns = [
     path("office/paper/", include("gaokao.client.urls")),
     path("office/gate/", include("gaokao.office.gate.urls")),
     path("office/extensions/", include("gaokao.office.seasons.urls")),
+    path("office/codes/", include("gaokao.office.codes.urls")),
     path("office/incidents/", include("gaokao.office.incidents.urls")),
     path("office/system/", include("gaokao.office.ops.urls")),
     path("ks/wait/", include("gaokao.portal.waiting")),

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -33,16 +33,21 @@ from gaokao.api.schemas import (
     PullOut,
     PushIn,
     PushOut,
+    RecordsIn,
+    RecordsOut,
     ResolvedOut,
     ResolveIn,
+    VersionOut,
 )
 from gaokao.bundles.format import server_public_key_b64
 from gaokao.candidates.errors import CandidateRefused
+from gaokao.ops.version import app_version
 from gaokao.sync import conflicts as sync_conflicts
-from gaokao.sync import enrolment, photos
+from gaokao.sync import enrolment, numbers, photos, records
 from gaokao.sync import pull as sync_pull
 from gaokao.sync import push as sync_push
 from gaokao.sync.errors import NotFound, OffsetMismatch, SyncRefused, message_of
+from gaokao.sync.fields import current_season
 from gaokao.sync.models import Conflict, Device
 
 OCTETS = "application/octet-stream"
@@ -143,13 +148,23 @@ def enrol(request, body: EnrolIn):
     device, token = enrolment.enrol(
         request, body.username, body.password, body.totp, body.device_name, body.public_key
     )
-    return {"device": device.pk, "token": token, "point": _point(device)}
+    return {
+        "device": device.pk,
+        "token": token,
+        "point": _point(device),
+        "bundle_public_key": server_public_key_b64(),
+        # Which PC of the point this is, and the numbers reserved to it (issue 20).
+        "peers": numbers.peers(device),
+        "blocks": [numbers.block_out(b) for b in numbers.held_blocks(device, current_season())],
+    }
 
 
 @api.get("/pull", response={200: PullOut, **ERRORS})
 def pull(request, cursor: str | None = Query(None, max_length=1000)):
-    """The point's configuration, and its candidates changed since `cursor`."""
-    return sync_pull.pull(request.auth, cursor, bundle_public_key=server_public_key_b64())
+    """The point's configuration, its candidates changed since `cursor`, and the notices
+    its staff read."""
+    answer = sync_pull.pull(request.auth, cursor, bundle_public_key=server_public_key_b64())
+    return answer | {"notices": records.notices_for(request.auth)}
 
 
 @api.post("/push", response={200: PushOut, **ERRORS})
@@ -162,6 +177,26 @@ def push(request, body: PushIn):
     if body.sent_at is not None and device.clock_skew_seconds is not None:
         clock = {"skew_seconds": device.clock_skew_seconds, "flagged": device.clock_flagged}
     return {"results": results, "clock": clock}
+
+
+@api.post("/records", response={200: RecordsOut, **ERRORS})
+def push_records(request, body: RecordsIn):
+    """The point's incidents, their timeline entries and its comments (issue 20); each
+    gets its own result, and the same id is stored once."""
+    return {"results": records.receive(request.auth, body.model_dump())}
+
+
+@api.get(
+    "/notices/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {200: {"content": {OCTETS: {"schema": BINARY}}}}},
+)
+def notice_attachment(request, attachment_id: int):
+    """The bytes of an attachment of a notice the point reads."""
+    attachment = records.attachment_for(request.auth, attachment_id)
+    with attachment.file.open("rb") as f:
+        content = f.read()
+    return HttpResponse(content, content_type=OCTETS)
 
 
 @api.post("/photos/{photo_id}", response={200: PhotoStateOut, **ERRORS})
@@ -232,3 +267,10 @@ def resolve(request, conflict_id: int, body: ResolveIn):
         "chosen": conflict.chosen,
         "version": conflict.candidate.version,
     }
+
+
+@api.get("/version", auth=None, response={200: VersionOut})
+def version(request):
+    """The server's version and the point client version it publishes (the same package:
+    a point runs the version its centre runs). The client compares at each sync."""
+    return {"version": app_version(), "client_version": app_version()}

@@ -25,6 +25,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates import changes
 from gaokao.candidates.change_path import Change, Origin, apply_change, window_for_track
+from gaokao.candidates.credentials import issue_card, login_card_blockers
 from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import (
     REVIEWING_LEVEL,
@@ -35,7 +36,6 @@ from gaokao.candidates.models import (
     initial_review_state,
 )
 from gaokao.candidates.stage import check_editable
-from gaokao.codes.fees import fee_problem
 from gaokao.codes.models import Table, validate_code
 from gaokao.lib.idnumber import InvalidIdNumber, parse_resident_id
 from gaokao.lib.text import clean_text
@@ -408,17 +408,14 @@ def record_point_checks(
     request=None,
 ) -> Candidate:
     """S5: documents handed in, registration fee paid, eligibility reviewed at the point.
-    The values are checked here; who, the stage, the version and the write are the change
-    path's (gaokao.candidates.change_path, Origin.OFFICE)."""
+    The form of the values is checked here; their rules (gaokao.candidates.point_checks),
+    who, the stage, the version and the write are the change path's
+    (gaokao.candidates.change_path, Origin.OFFICE)."""
     if eligibility not in EligibilityResult.values:
         raise IntakeRefused(_("Choose an eligibility result."))
     if fee_fen is not None and fee_fen < 0:
         raise IntakeRefused(_("The fee cannot be negative."))
     fee_receipt, note = clean_text(fee_receipt), clean_text(note)
-    check_point_checks(fee_fen, fee_receipt, eligibility, note)
-    # The fee is the province's for the candidate's track (issue 19, gaokao.codes.fees).
-    if problem := fee_problem(candidate, fee_fen):
-        raise IntakeRefused(problem, code="fee")
     change = Change(
         values={
             "documents_received": documents_received,
@@ -433,24 +430,6 @@ def record_point_checks(
     return apply_change(candidate, change, by=by, request=request)
 
 
-def check_point_checks(
-    fee_fen: int | None,
-    fee_receipt: str,
-    eligibility: str,
-    note: str,
-    *,
-    fee_changed: bool = True,
-    eligibility_changed: bool = True,
-) -> None:
-    """S5's rules between the point's checks: a fee paid has its receipt, an ineligible
-    candidate a reason. A change that leaves the fee or the eligibility alone (a sync
-    update of other fields) is not held to them."""
-    if fee_changed and fee_fen is not None and not fee_receipt:
-        raise IntakeRefused(_("Enter the receipt number of the fee."), code="receipt")
-    if eligibility_changed and eligibility == EligibilityResult.INELIGIBLE and not note:
-        raise IntakeRefused(_("Say why the candidate is not eligible."), code="note")
-
-
 # ── login cards (S4) ───────────────────────────────────────────────────────────────────
 
 
@@ -458,20 +437,6 @@ def check_point_checks(
 class IssuedLogin:
     candidate: Candidate
     password: str
-
-
-def login_card_blockers(candidate: Candidate) -> list[str]:
-    """Why no login card can be issued yet (empty when it can)."""
-    reasons = []
-    if not candidate.identity_cleared:
-        reasons.append(str(_("The identity review is not approved.")))
-    if not candidate.documents_received:
-        reasons.append(str(_("The documents are not recorded as received.")))
-    if candidate.fee_fen is None:
-        reasons.append(str(_("The registration fee is not recorded.")))
-    if candidate.eligibility != EligibilityResult.ELIGIBLE:
-        reasons.append(str(_("The eligibility review is not passed.")))
-    return reasons
 
 
 @transaction.atomic
@@ -493,14 +458,11 @@ def issue_login_cards(candidates: list[Candidate], *, by: Any, request=None) -> 
                 },
             )
         password = generate_password()
-        candidate.portal_password = make_password(password)
-        candidate.credentials_issued_at = timezone.now()
-        candidate.credentials_issued_count = F("credentials_issued_count") + 1
-        candidate.save(
-            update_fields=["portal_password", "credentials_issued_at", "credentials_issued_count"]
-        )
+        issue_card(candidate, make_password(password), timezone.now())
         issued.append(IssuedLogin(candidate, password))
     if issued:
+        # On a point client the card's hash goes up with the candidate (issue 20).
+        changes.candidates_changed([i.candidate.pk for i in issued])
         record(
             Action.LOGIN_CARDS_ISSUED,
             request=request,

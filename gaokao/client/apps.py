@@ -14,3 +14,8 @@ class ClientConfig(AppConfig):
             from gaokao.client import capture
 
             capture.connect()
+            # Intake takes numbers from this PC's own blocks (issue 20).
+            from gaokao.client.models import ClientState
+            from gaokao.numbering.services import use_local_holder
+
+            use_local_holder(ClientState.enrolled_device)

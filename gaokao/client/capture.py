@@ -56,6 +56,17 @@ def pending_change(candidate_id: Any) -> Outbox | None:
     )
 
 
+def card_of(candidate: Candidate, known: Known | None) -> dict[str, str] | None:
+    """The login card issued here that the server has not answered for yet (issue 20):
+    its password's hash, never the password, and when it was issued."""
+    issued_at = candidate.credentials_issued_at
+    if not candidate.portal_password or issued_at is None:
+        return None
+    if known is not None and known.card_issued_at is not None and issued_at <= known.card_issued_at:
+        return None
+    return {"password_hash": candidate.portal_password, "issued_at": issued_at.isoformat()}
+
+
 def candidate_changed(candidate_id: Any) -> Outbox | None:
     """Queue (or update) the candidate's pending change from its values now. Returns the
     entry, or None when the values are what the server last confirmed and nothing waits."""
@@ -73,9 +84,10 @@ def candidate_changed(candidate_id: Any) -> Outbox | None:
             state=Outbox.State.PENDING,
             sent_at__isnull=False,
         ).exists()
-        if known is not None and known.fields == values and not in_flight:
-            # Back to what the server has: nothing to send (a save of other columns, such
-            # as the login card's password, or an edit undone before it was sent).
+        card = card_of(candidate, known)
+        if known is not None and known.fields == values and not in_flight and card is None:
+            # Back to what the server has: nothing to send (a save of other columns, or an
+            # edit undone before it was sent).
             if entry is not None:
                 entry.delete()
             return None
@@ -87,6 +99,8 @@ def candidate_changed(candidate_id: Any) -> Outbox | None:
             # this entry moves it on, so the server judges the window by the last edit.
             "keyed_at": timezone.now().isoformat(),
         }
+        if card is not None:
+            payload["card"] = card
         if entry is None:
             entry = Outbox(id=uuid.uuid4(), kind=Outbox.Kind.CHANGE, candidate_id=candidate.pk)
         entry.payload = payload

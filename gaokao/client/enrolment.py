@@ -26,6 +26,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gaokao.accounts.models import StaffUser
+from gaokao.bundles.format import x25519_public_key
+from gaokao.client.local import save_peers
 from gaokao.client.models import ClientState, Outbox
 from gaokao.client.sync import Api, Report, SyncError, detail, pull
 from gaokao.payments.gateways.base import Transport
@@ -64,6 +66,15 @@ def _write_key(key: Ed25519PrivateKey) -> None:
         os.fsync(f.fileno())
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
+
+
+def _bundle_key(data: dict) -> str:
+    key = str(data.get("bundle_public_key") or "")
+    try:
+        x25519_public_key(key)
+    except ValueError:
+        return ""  # an older server: the first pull brings it
+    return key
 
 
 @dataclass
@@ -116,6 +127,8 @@ def enrol(
         )
     point = data.get("point")
     point_code = str(point.get("code") if isinstance(point, dict) else point or "")
+    if isinstance(data.get("peers"), dict):
+        save_peers(data["peers"])  # which PC of the point this is (issue 20)
     _write_key(key)
     existing = StaffUser.objects.filter(username__iexact=username).first()
     secret = (existing.totp_secret if existing else "") or pyotp.random_base32()
@@ -132,6 +145,10 @@ def enrol(
                 "point_code": point_code,
                 "cursor": previous.cursor if same_point else "",
                 "config_sha256": previous.config_sha256 if same_point else "",
+                # The enrolment (the point account's password and code) is what the
+                # bundle key is trusted by; a pull that announces another is flagged.
+                "bundle_public_key": _bundle_key(data),
+                "bundle_key_offered": "",
                 "local_account": {
                     "username": username,
                     "password_hash": make_password(password),

@@ -59,16 +59,26 @@ def export_bundle(
 ) -> Exported:
     """Write every pending change and photo to `path` (replaced if it exists).
 
-    The bundle is encrypted for the server's key: the one the pull brought, or
-    `server_key_b64` (what `gaokao bundles public-key` prints on the server, published by
-    the province with the client), which is then kept for next time."""
+    The bundle is encrypted for the server's key: the one the enrolment and the pulls
+    brought, or `server_key_b64` (what `gaokao bundles public-key` prints on the server,
+    published by the province with the client), which is then kept for next time. When a
+    pull announced a different key, no bundle is written until a person confirms one."""
     state = require_state()
     key_b64 = (server_key_b64 or state.bundle_public_key or "").strip()
     if not key_b64:
         raise SyncError(
             _(
-                "The server's bundle key is not known on this PC: give it with --server-key"
-                " (the province publishes it with the point client)."
+                "The server's bundle key is not known on this PC: sync once while the network"
+                " is up, or give it with --server-key (the province publishes it with the"
+                " point client)."
+            )
+        )
+    if state.bundle_key_offered and not server_key_b64:
+        raise SyncError(
+            _(
+                "The server announced a bundle key different from the one this PC was enrolled"
+                " with. No bundle is written for a key nobody confirmed: ask the county office"
+                " for the key the province publishes and give it with --server-key."
             )
         )
     try:
@@ -77,8 +87,11 @@ def export_bundle(
         raise SyncError(
             _("The server's bundle key is not valid: 32 bytes in Base64 are expected.")
         ) from e
-    if key_b64 != state.bundle_public_key:
-        ClientState.objects.filter(pk=state.pk).update(bundle_public_key=key_b64)
+    if key_b64 != state.bundle_public_key or state.bundle_key_offered:
+        # Confirmed by a person: the key given is trusted from now on.
+        ClientState.objects.filter(pk=state.pk).update(
+            bundle_public_key=key_b64, bundle_key_offered=""
+        )
     device_key = load_device_key()
     path = Path(path)
     with transaction.atomic():

@@ -9,19 +9,24 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
+from gaokao.bundles.format import x25519_public_key
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.rows import replace_rows
 from gaokao.client.capture import from_server
 from gaokao.client.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, from_json
 from gaokao.client.models import ClientState, Known, Outbox
-from gaokao.codes.models import Code, Table
-from gaokao.numbering.models import NumberRange
+from gaokao.codes.models import Code, RegistrationFee, Table
+from gaokao.numbering.models import NumberBlock, NumberRange
 from gaokao.privacy.fields import with_indexes
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Phase, Season
@@ -99,10 +104,31 @@ def apply_config(config: dict[str, Any], state: ClientState) -> RegistrationPoin
     if season_cfg:
         season = apply_season(season_cfg, province)
         apply_ranges(config.get("number_ranges") or config.get("ranges") or [], season, point)
+        if isinstance(config.get("blocks"), list):
+            apply_blocks(config["blocks"], season, point, state.device_id)
+    if isinstance(config.get("device"), dict):
+        save_peers(config["device"])
     key = config.get("bundle_public_key") or config.get("server_public_key")
     if key:
-        state.bundle_public_key = str(key)
+        check_bundle_key(str(key), state)
     return point
+
+
+def check_bundle_key(key: str, state: ClientState) -> None:
+    """The server's bundle key as a pull announces it (E5, issue 20): kept when this PC has
+    none yet; a different one is not trusted silently but held as offered, until a person
+    confirms it (`client export --server-key`, with the key the province publishes) or the
+    PC is enrolled again."""
+    try:
+        x25519_public_key(key)
+    except ValueError as e:
+        raise BadConfig(f"bundle key {key[:60]!r}") from e
+    if not state.bundle_public_key:
+        state.bundle_public_key, state.bundle_key_offered = key, ""
+    elif key != state.bundle_public_key:
+        state.bundle_key_offered = key
+    else:
+        state.bundle_key_offered = ""
 
 
 def apply_codes(rows: list[dict[str, Any]]) -> None:
@@ -162,7 +188,24 @@ def apply_season(cfg: dict[str, Any], province: Region) -> Season:
             defaults={"starts_at": _instant(starts), "ends_at": _instant(ends)},
         )
     season.phases.exclude(kind__in=kinds).delete()
+    if isinstance(cfg.get("fees"), list):
+        apply_fees(cfg["fees"], season)
     return season
+
+
+def apply_fees(rows: list[dict[str, Any]], season: Season) -> None:
+    """The registration fees the province set (S5), so that the point can record a fee as
+    paid offline: it never types the amount, and without them the checks cannot be done."""
+    tracks = []
+    for row in rows:
+        track, fee_fen = _text(row.get("track")), row.get("fee_fen")
+        if not track or not isinstance(fee_fen, int) or fee_fen < 0:
+            continue
+        tracks.append(track)
+        RegistrationFee.objects.update_or_create(
+            season=season, subject_track=track, defaults={"fee_fen": fee_fen}
+        )
+    RegistrationFee.objects.filter(season=season).exclude(subject_track__in=tracks).delete()
 
 
 def _serial(value: Any) -> int | None:
@@ -211,6 +254,121 @@ def apply_ranges(rows: list[dict[str, Any]], season: Season, point: Registration
             first=first,
             defaults={"last": last, "next_serial": next_serial},
         )
+
+
+def apply_blocks(
+    rows: list[dict[str, Any]], season: Season, point: RegistrationPoint, holder: Any
+) -> None:
+    """The numbers the server reserved to this PC (issue 20): intake here takes numbers
+    from these blocks only (gaokao.numbering.services.allocate_number). A block's next
+    serial is the later of the server's and this PC's own, so a number issued here is
+    never issued again; a block the server no longer lists is used up, or the PC was
+    re-enrolled, and gives no more numbers."""
+    kept = []
+    for row in rows:
+        number_range = NumberRange.objects.filter(
+            season=season,
+            point=point,
+            subject_track__code=_text(row.get("track")),
+            first=int(row["range_first"]),
+        ).first()
+        if number_range is None:
+            continue
+        first, last = int(row["first"]), int(row["last"])
+        taken = (
+            Candidate.objects.filter(season=season, point=point)
+            .exclude(registration_number=None)
+            .values_list("registration_number", flat=True)
+        )
+        serials = [s for s in (_serial(n) for n in taken) if s and first <= s <= last]
+        local = NumberBlock.objects.filter(number_range=number_range, first=first).first()
+        next_serial = max(
+            int(row.get("next_serial") or first),
+            max(serials, default=first - 1) + 1,
+            local.next_serial if local is not None else first,
+        )
+        block, _created = NumberBlock.objects.update_or_create(
+            number_range=number_range,
+            first=first,
+            defaults={
+                "holder": holder,
+                "last": last,
+                "next_serial": min(max(next_serial, first), last + 1),
+                "released_at": None,
+            },
+        )
+        kept.append(block.pk)
+    NumberBlock.objects.filter(
+        number_range__season=season, holder=holder, released_at__isnull=True
+    ).exclude(pk__in=kept).update(released_at=timezone.now())
+
+
+def peers_path() -> Path:
+    return Path(settings.DATA_DIR) / "client" / "peers.json"
+
+
+def save_peers(device: dict[str, Any]) -> None:
+    """Which point client of its point this PC is, as the server last said (issue 20)."""
+    keep = {k: device.get(k) for k in ("name", "number", "of", "others")}
+    path = peers_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keep, ensure_ascii=False))
+
+
+def peers() -> dict[str, Any]:
+    """{"name", "number", "of", "others"} as last saved, or {} before the first pull."""
+    try:
+        data = json.loads(peers_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def peers_text() -> str:
+    """Which PC of its point this is, in words for the point's staff (issue 20)."""
+    info = peers()
+    number, of = info.get("number") or 0, info.get("of") or 0
+    if not number:
+        return ""
+    if of <= 1:
+        return _("This is the point's only point client.")
+    return _(
+        "This is point client no. %(number)d of the point: the point has %(of)d working point"
+        " clients (the others: %(others)s). Each PC takes registration numbers from its own"
+        " block, so no two of them hand out the same number."
+    ) % {"number": number, "of": of, "others": "、".join(info.get("others") or [])}
+
+
+def own_blocks(holder: Any) -> list[NumberBlock]:
+    """The numbers reserved to this PC that it has not used yet."""
+    return list(
+        NumberBlock.objects.filter(
+            holder=holder, released_at__isnull=True, next_serial__lte=F("last")
+        )
+        .select_related("number_range__subject_track", "number_range__point__county")
+        .order_by("number_range__first", "first")
+    )
+
+
+def blocks_text(holder: Any) -> str:
+    """The registration numbers this PC has left, per block."""
+    blocks = own_blocks(holder)
+    if not blocks:
+        return _(
+            "This PC has no registration numbers left: connect to the network and sync to get more."
+        )
+    return _("Registration numbers left on this PC: %(blocks)s.") % {
+        "blocks": "; ".join(
+            _("%(track)s %(first)s–%(last)s (%(left)d left)")
+            % {
+                "track": b.number_range.subject_track.name,
+                "first": b.number(b.next_serial),
+                "last": b.last_number,
+                "left": b.free,
+            }
+            for b in blocks
+        )
+    }
 
 
 # ── candidates ────────────────────────────────────────────────────────────────────────

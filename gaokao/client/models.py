@@ -22,8 +22,11 @@ class ClientState(models.Model):
     username = models.CharField(_("enrolled by"), max_length=150, blank=True)
     point_code = models.CharField(_("point code"), max_length=7)
     cursor = models.CharField(max_length=500, blank=True)
-    # The server's X25519 key that disc bundles are encrypted for (Base64), from the pull.
+    # The server's X25519 key that disc bundles are encrypted for (Base64): from the
+    # enrolment's answer, or given with `client export --server-key`. A different key in a
+    # later pull is not trusted silently: it waits here until a person confirms it.
     bundle_public_key = models.CharField(max_length=64, blank=True)
+    bundle_key_offered = models.CharField(max_length=64, blank=True)
     config_sha256 = models.CharField(max_length=64, blank=True)  # the last config applied
     # The local sign-in made at enrolment, kept until the first pull brought the point
     # (user name, password hash, authenticator key); then it becomes a local account.
@@ -49,6 +52,11 @@ class ClientState(models.Model):
     @classmethod
     def load(cls) -> "ClientState | None":
         return cls.objects.filter(pk=1).first()
+
+    @classmethod
+    def enrolled_device(cls) -> uuid.UUID | None:
+        """This installation's device id, whose number blocks its intake uses (issue 20)."""
+        return cls.objects.filter(pk=1).values_list("device_id", flat=True).first()
 
 
 class Outbox(models.Model):
@@ -96,6 +104,12 @@ class Outbox(models.Model):
         the server has, or a photo."""
         if self.kind == self.Kind.CHANGE and self.payload.get("kind") == "create":
             return _("New candidate")
+        if (
+            self.kind == self.Kind.CHANGE
+            and self.payload.get("card")
+            and not self.payload.get("fields")
+        ):
+            return _("Login card")
         return self.get_kind_display()
 
 
@@ -108,6 +122,9 @@ class Known(models.Model):
     candidate_id = models.UUIDField(primary_key=True)
     version = models.PositiveIntegerField()
     fields = EncryptedJSONField(default=dict)
+    # When the login card the server last answered for was issued here (issue 20): a card
+    # issued later on this PC goes up with the candidate's next change.
+    card_issued_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

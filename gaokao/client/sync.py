@@ -37,6 +37,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaokao.client import records
 from gaokao.client.fields import SYNC_FIELDS, UPDATE_FIELDS
 from gaokao.client.local import BadConfig, apply_config, apply_snapshot, config_digest
 from gaokao.client.models import ClientState, Known, Outbox
@@ -196,6 +197,7 @@ def finalize(entry: Outbox, basis: Basis | None) -> dict[str, Any] | None:
     if entry.sent_at is not None:
         return entry.payload
     values = entry.payload.get("fields", {})
+    card = _card_to_send(entry)
     if basis is None:
         kind, base = "create", None
         fields = {name: values[name] for name in SYNC_FIELDS if name in values}
@@ -206,7 +208,7 @@ def finalize(entry: Outbox, basis: Basis | None) -> dict[str, Any] | None:
             for name in UPDATE_FIELDS
             if name in values and basis.fields.get(name, _MISSING) != values[name]
         }
-        if not fields:
+        if not fields and card is None:
             entry.delete()
             return None
     entry.payload = {
@@ -219,12 +221,31 @@ def finalize(entry: Outbox, basis: Basis | None) -> dict[str, Any] | None:
         # is accepted within the grace after the close.
         "keyed_at": entry.payload.get("keyed_at") or entry.created_at.isoformat(),
     }
+    if card is not None:
+        entry.payload["card"] = card
     entry.sent_at = timezone.now()
     entry.save(update_fields=["payload", "sent_at"])
     return entry.payload
 
 
 _MISSING = object()
+
+
+def _card_to_send(entry: Outbox) -> dict[str, str] | None:
+    """The entry's login card, unless the server has answered for it (or a later one)
+    since the entry was queued."""
+    card = entry.payload.get("card")
+    if not isinstance(card, dict):
+        return None
+    known = Known.objects.filter(candidate_id=entry.candidate_id).first()
+    answered = known.card_issued_at if known is not None else None
+    try:
+        issued_at = dt.datetime.fromisoformat(card["issued_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if answered is not None and issued_at <= answered:
+        return None
+    return card
 
 
 def predicted(basis: Basis | None, change: dict[str, Any]) -> Basis:
@@ -270,7 +291,10 @@ class Report:
             " uploaded, %(pulled)d candidates received."
         ) % {
             "applied": c.get("applied", 0),
-            "attention": c.get("conflict", 0) + c.get("refused", 0),
+            "attention": c.get("conflict", 0)
+            + c.get("refused", 0)
+            + c.get("cards_void", 0)  # a login card printed here that does not work
+            + c.get("cards_replaced", 0),
             "photos": c.get("photos", 0),
             "pulled": c.get("pulled", 0),
         }
@@ -340,6 +364,7 @@ def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None
             if result.get("conflict"):
                 outcome = "conflict"
     report.add(outcome)
+    card, card_message = _card_answer(entry, result)
     with transaction.atomic():
         if outcome == "applied":
             version = result.get("version")
@@ -350,8 +375,18 @@ def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None
                     candidate_id=entry.candidate_id,
                     defaults={"version": int(version), "fields": fields},
                 )
+            _card_answered(entry, card)
+            if card_message:
+                # The change is on the server; what is left is for the point to know about
+                # its login card (issue 20): it stays in the list until a person removes it.
+                report.add("cards_void" if card == "void" else "cards_replaced")
+                entry.state, entry.answer = Outbox.State.ATTENTION, CARD_ANSWER
+                entry.last_error, entry.answered_at = card_message[:500], timezone.now()
+                entry.save(update_fields=["state", "answer", "last_error", "answered_at"])
+                return
             entry.delete()
             return
+        _card_answered(entry, card)
         entry.state, entry.answer = Outbox.State.ATTENTION, outcome
         entry.last_error = str(result.get("message") or _("Refused by the server."))[:500]
         if outcome == "conflict" and result.get("reason") == "after_deadline":
@@ -360,18 +395,50 @@ def record_result(entry: Outbox, result: dict[str, Any], report: Report) -> None
                 " %(message)s"
             ) % {"message": result.get("message") or ""}
             entry.last_error = entry.last_error.strip()[:500]
+        elif outcome == "conflict" and result.get("reason") == "number_taken":
+            # The server's message says it all: saved without the number, the county
+            # gives a fresh one (issue 20).
+            pass
         elif outcome == "conflict":
             entry.last_error = _(
                 "Conflict: someone changed this candidate on the server meanwhile. Resolve it"
                 " here, or the county or the point does in the office web. %(message)s"
             ) % {"message": result.get("message") or ""}
             entry.last_error = entry.last_error.strip()[:500]
+        if card_message:
+            entry.last_error = f"{entry.last_error} {card_message}".strip()[:500]
         entry.answered_at = timezone.now()
         entry.save(update_fields=["state", "answer", "last_error", "answered_at"])
         # The local record still shows what the server did not take: pull the point's
         # candidates again from the start, so that it shows the server's record (the
         # point's values stay in this entry, and on the server in the conflict).
         ClientState.objects.filter(pk=1).update(cursor="")
+
+
+# What a change's entry answers once only its login card needs the point's attention.
+CARD_ANSWER = "card"
+CARD_STATUSES = ("accepted", "replaced", "void", "same")
+
+
+def _card_answer(entry: Outbox, result: dict[str, Any]) -> tuple[str, str]:
+    """The server's answer for the login card the change carried: (status, message)."""
+    if not isinstance(entry.payload.get("card"), dict):
+        return "", ""
+    card = result.get("card")
+    if card not in CARD_STATUSES:
+        return "", ""
+    message = str(result.get("card_message") or "")
+    if card in ("void", "replaced") and not message:
+        message = _("The login card printed here no longer works: another card was issued.")
+    return card, message if card in ("void", "replaced") else ""
+
+
+def _card_answered(entry: Outbox, card: str) -> None:
+    """The server decided on the card (taken or void): it is not sent again."""
+    if not card:
+        return
+    issued_at = dt.datetime.fromisoformat(entry.payload["card"]["issued_at"])
+    Known.objects.filter(candidate_id=entry.candidate_id).update(card_issued_at=issued_at)
 
 
 # ── photos ────────────────────────────────────────────────────────────────────────────
@@ -474,6 +541,29 @@ def _photo_error(entry: Outbox, message: str) -> None:
     entry.save(update_fields=["state", "last_error"])
 
 
+# ── incidents, their entries, comments (issue 20) ─────────────────────────────────────
+
+
+def push_records(api: Api, report: Report) -> None:
+    """Send the incidents, timeline entries and comments recorded here, batch by batch,
+    until none waits; each keeps the server's answer (gaokao.client.records)."""
+    state = ClientState.load()
+    for _round in range(MAX_PULL_PAGES):
+        body, sent = records.batch(state)
+        if not sent:
+            return
+        status, data = api.call("POST", "/records", body)
+        data = _expect_ok(status, data, _("the incidents and comments"))
+        answered = 0
+        for result in data.get("results") or []:
+            record = sent.get(str(result.get("id"))) if isinstance(result, dict) else None
+            if record is not None:
+                report.add(records.record_answer(record, result))
+                answered += 1
+        if answered == 0:
+            raise SyncError(_("The server's answer did not name any of the records sent."))
+
+
 # ── pull ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -482,6 +572,8 @@ def pull(api: Api, state: ClientState, report: Report) -> None:
     for _page in range(MAX_PULL_PAGES):
         status, data = api.call("GET", "/pull?cursor=" + quote(state.cursor or "", safe=""))
         data = _expect_ok(status, data, _("the pull"))
+        if _page == 0:  # the notices the point reads, and their attachments
+            records.apply_notices(api, data.get("notices"), _local_point(state))
         cursor = str(data.get("cursor") or "")
         with transaction.atomic():
             config = data.get("config")
@@ -556,6 +648,7 @@ def sync_once(transport: Transport | None = None) -> Report:
     try:
         push(api, report)
         upload_photos(api, report)
+        push_records(api, report)
         pull(api, ClientState.load(), report)  # the push may have reset the cursor
     except SyncError as e:
         report.ok, report.error = False, e.message
@@ -583,6 +676,8 @@ class Status:
     in_flight: int
     attention: list[Outbox]
     oldest_pending: dt.datetime | None
+    # Incidents, their entries and comments recorded here and not synced yet (issue 20).
+    pending_records: dict[str, int] = field(default_factory=dict)
 
 
 def status() -> Status:
@@ -598,7 +693,41 @@ def status() -> Status:
         in_flight=pending.filter(sent_at__isnull=False, kind=Outbox.Kind.CHANGE).count(),
         attention=list(attention.order_by("created_at")),
         oldest_pending=oldest,
+        pending_records=records.pending_counts(),
     )
+
+
+def candidate_labels(entries) -> dict:
+    """Candidate id → "registration number and name" of the outbox entries' candidates, as
+    point staff know them (issue 20: never a UUID): from the local record, else from the
+    change itself."""
+    from gaokao.candidates.models import Candidate
+
+    ids = {entry.candidate_id for entry in entries}
+    rows = Candidate.objects.filter(pk__in=ids).values_list("pk", "registration_number", "name")
+    labels = {pk: " ".join(filter(None, (number, name))) for pk, number, name in rows}
+    for entry in entries:
+        fields = (entry.payload.get("fields") or {}) if entry.kind == Outbox.Kind.CHANGE else {}
+        if not labels.get(entry.candidate_id):
+            number, name = fields.get("registration_number"), fields.get("name")
+            labels[entry.candidate_id] = " ".join(filter(None, (number, name))) or _(
+                "a candidate not on this PC"
+            )
+    return labels
+
+
+# "Online" on every page of the client (issue 20): the last contact with the server
+# succeeded within this time. The sync loop of `gaokao client serve` tries every minute
+# (a failed sync again after RETRY_SECONDS), so a few missed rounds mean offline.
+ONLINE_WITHIN = dt.timedelta(minutes=5)
+
+
+def is_online(state: ClientState | None, now: dt.datetime | None = None) -> bool:
+    """Whether the last sync reached the server, and recently: read from the local state,
+    never a network call."""
+    if state is None or not state.last_sync_ok or state.last_success_at is None:
+        return False
+    return (now or timezone.now()) - state.last_success_at <= ONLINE_WITHIN
 
 
 def run_loop(every: float, stop, on_report=None, transport: Transport | None = None) -> None:

@@ -8,17 +8,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gaokao.accounts.models import Role
-from gaokao.candidates import change_path
+from gaokao.candidates import change_path, late_paper
 from gaokao.candidates.change_path import Origin
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.own_data_forms import identity_rows, posted_rows, show_refusal
-from gaokao.client import conflicts, services
-from gaokao.client.forms import data_forms
-from gaokao.client.models import Outbox
+from gaokao.client import conflicts, local, services
+from gaokao.client.forms import LateFormForm, data_forms
+from gaokao.client.models import ClientState, Outbox
+from gaokao.client.sync import candidate_labels
 from gaokao.client.sync import status as sync_status
 from gaokao.regions.jurisdiction import get_visible_or_404
-from gaokao.sync.display import field_labels, shown, value_rows
+from gaokao.sync.display import field_labels, labelled, value_rows
 from gaokao.sync.forms import ResolveForm
 from gaokao.web.access import roles_required
 
@@ -34,7 +35,13 @@ def paper(request, pk):
     refused = change_path.refusal(
         candidate, change_path.OWN_DATA, Origin.PAPER, by=request.user, request=request
     )
-    open_now, posted = refused is None, request.method == "POST"
+    posted = request.method == "POST"
+    late = None  # after the window: a form dated inside it, under an open incident
+    if getattr(refused, "code", None) == "window_closed":
+        incidents = late_paper.open_incidents(candidate)
+        if incidents.exists():
+            late = LateFormForm(request.POST if posted else None, incidents=incidents)
+    open_now = refused is None or late is not None
     # What was typed is shown again whatever the answer, so nothing is lost (issue 19).
     form, resume_set, family_set = data_forms(
         candidate, request.POST if posted else None, open_now=open_now or posted
@@ -48,12 +55,15 @@ def paper(request, pk):
         ],
         "identity": identity_rows(candidate),
         "open_now": open_now,
+        "late": late,
+        "refused": refused,
         "row_errors": {},
     }
-    if posted and refused is not None:
+    if posted and not open_now:
         context["row_errors"] = show_refusal(form, refused, candidate)
         return render(request, "client/paper.html", context, status=403)
-    if posted and all(f.is_valid() for f in (form, resume_set, family_set)):
+    forms_to_check = (form, resume_set, family_set, *([late] if late else []))
+    if posted and all(f.is_valid() for f in forms_to_check):
         try:
             services.save_paper_data(
                 candidate,
@@ -63,6 +73,7 @@ def paper(request, pk):
                 family=posted_rows(family_set),
                 by=request.user,
                 request=request,
+                **(late.late_form() if late else {}),
             )
         except CandidateRefused as e:
             context["row_errors"] = show_refusal(form, e, candidate)
@@ -80,12 +91,6 @@ def _visible_entries(user):
     return Outbox.objects.filter(candidate_id__in=visible)
 
 
-def _labelled(fields: dict) -> list[tuple[str, str]]:
-    """A change's values under the fields' names as people read them."""
-    labels = field_labels()
-    return [(labels.get(name, name), shown(name, value, {})) for name, value in fields.items()]
-
-
 def _needs_attention(entry: Outbox) -> bool:
     """Answered and refused, or a photo the server would not take (a change that could
     not be sent is simply still waiting)."""
@@ -97,16 +102,17 @@ def _needs_attention(entry: Outbox) -> bool:
 def outbox(request):
     """What this point client has not got to the server yet, and what needs a person."""
     entries = list(_visible_entries(request.user).order_by("created_at", "id"))
-    names = dict(
-        Candidate.objects.visible_to(request.user)
-        .filter(pk__in={e.candidate_id for e in entries})
-        .values_list("pk", "name")
-    )
+    names = candidate_labels(entries)  # registration number and name (issue 20)
     for entry in entries:
         entry.candidate_name = names.get(entry.candidate_id, "")
-        entry.values = _labelled(entry.payload.get("fields") or {})
+        # Labels and code names, the ID number masked (issue 20).
+        entry.values = labelled(entry.payload.get("fields") or {})
+    state = ClientState.load()
     context = {
         "status": sync_status(),
+        # Which PC of the point this is, and its own numbers (issue 20).
+        "peers": local.peers_text(),
+        "numbers": local.blocks_text(state.device_id) if state else "",
         "attention": [e for e in entries if _needs_attention(e)],
         "pending": [e for e in entries if e.state == Outbox.State.PENDING],
     }

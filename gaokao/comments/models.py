@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.candidates.models import Candidate
+from gaokao.incidents.models import Upload, recorded_here
 from gaokao.notices.models import chain_region_ids
 from gaokao.regions.jurisdiction import NOTHING, UnitQuerySet, scoped_manager
 from gaokao.regions.models import OwnedByUnit
@@ -39,6 +40,14 @@ class Comment(models.Model):
     )
     written_at = models.DateTimeField(_("written at"), default=timezone.now)
     version = models.PositiveIntegerField(_("version"), default=1)
+    # On a point client (issue 20): whether the centre has the text saved here yet, what it
+    # answered if it refused it, and the centre's version of the comment the text replaces
+    # (0: none), so that a comment the county changed meanwhile is never overwritten.
+    upload = models.CharField(
+        _("sync"), max_length=8, choices=Upload, default=recorded_here, editable=False
+    )
+    upload_message = models.CharField(max_length=300, blank=True, editable=False)
+    server_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = scoped_manager(county="candidate__point__county", point="candidate__point")
 

@@ -34,6 +34,7 @@ from gaokao.comments.models import (
     CommentTemplate,
     CommentUpload,
 )
+from gaokao.incidents.models import recorded_here
 from gaokao.lib.spreadsheet import SpreadsheetError, read_rows
 from gaokao.lib.text import clean_text
 from gaokao.notices.services import clean_filename
@@ -124,11 +125,14 @@ def save_comment(
     version: int,
     by: Any,
     request: HttpRequest | None = None,
+    written_at: dt.datetime | None = None,
 ) -> bool:
     """Write the comment on `candidate` as `by` (point or county staff) from a form based on
     the comment's `version` (0: there was none). Returns whether anything changed: saving
     the text already on record writes and records nothing. An empty text clears the
-    comment. Raises CommentRefused: too long, stale version, or locked (submitted) record."""
+    comment. Raises CommentRefused: too long, stale version, or locked (submitted) record.
+    `written_at` is when a point client saved it (issue 20); on a point client the saved
+    text waits for the next sync (`upload`)."""
     if not may_write(by):
         raise PermissionDenied("Only point and county staff write comments.")
     text = check_length(clean_comment(text))
@@ -143,7 +147,9 @@ def save_comment(
         return False
     if comment is None:
         comment = Comment(candidate=candidate, version=0)
-    comment.text, comment.written_by, comment.written_at = text, by, timezone.now()
+    comment.text, comment.written_by = text, by
+    comment.written_at = written_at or timezone.now()
+    comment.upload, comment.upload_message = recorded_here(), ""
     comment.version = on_record + 1  # the row is locked: nobody else counts meanwhile
     comment.save()
     record(
@@ -530,6 +536,7 @@ def _write(report: ImportReport, outcome: ImportOutcome, by: Any, request) -> No
         comment = existing.get(row.candidate.pk) or Comment(candidate=row.candidate, version=0)
         comment.text, comment.written_by, comment.written_at = row.text, by, now
         comment.version = row.version + 1
+        comment.upload, comment.upload_message = recorded_here(), ""
         comment.save()
         numbers_by_point[row.candidate.point].append(row.number)
     counts = report.counts

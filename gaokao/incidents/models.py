@@ -3,6 +3,8 @@ and acts, and its resolution is recorded."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -54,6 +56,39 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+class Upload(models.TextChoices):
+    """Where a record made on a point client (客户版) stands with the central server: it
+    waits for the next sync, the centre has it, or the centre refused it (with a message).
+    A record made at the centre is there from the start."""
+
+    DONE = "done", _("At the central server")
+    PENDING = "pending", _("Recorded on this PC, not yet synced")
+    REFUSED = "refused", _("Refused by the central server")
+
+
+def recorded_here() -> str:
+    """The upload state of a record made now: on a point client it waits for the sync."""
+    return Upload.PENDING if settings.GAOKAO_MODE == "client" else Upload.DONE
+
+
+class Synced(models.Model):
+    """A record a point client can make offline: `uid` is the same on the client and at the
+    centre (a record sent twice is stored once), `upload` says whether the centre has it."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    upload = models.CharField(
+        _("sync"), max_length=8, choices=Upload, default=recorded_here, editable=False
+    )
+    upload_message = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def awaiting_sync(self) -> bool:
+        return self.upload == Upload.PENDING
+
+
 class IncidentQuerySet(UnitQuerySet):
     """`visible_to(user)` (from UnitQuerySet): incidents reported by the user's own unit or a
     unit below it. So an incident is seen by its reporter and every level above, never by
@@ -62,13 +97,26 @@ class IncidentQuerySet(UnitQuerySet):
     def open(self) -> IncidentQuerySet:
         return self.filter(status=Status.OPEN)
 
+    def covering(self, point: RegistrationPoint) -> IncidentQuerySet:
+        """Incidents that concern `point`: reported by it or naming it among the affected
+        points; naming its county, city or province among the affected regions; or reported
+        by one of those regions without naming any unit (then the whole region is hit)."""
+        regions = [r.pk for r in point.county.ancestors_and_self()]
+        whole_region = Q(region__in=regions, affected_points=None, affected_regions=None)
+        return self.filter(
+            Q(point=point)
+            | Q(affected_points=point)
+            | Q(affected_regions__in=regions)
+            | whole_region
+        ).distinct()
+
     def in_city(self, city: Region | int) -> IncidentQuerySet:
         """Incidents reported in `city`: by the city itself, its counties or their points."""
         pk = getattr(city, "pk", city)
         return self.filter(Q(region=pk) | Q(region__parent=pk) | Q(point__county__parent=pk))
 
 
-class Incident(OwnedByUnit):
+class Incident(Synced, OwnedByUnit):
     """突发事件 — an incident reported by one unit (a point, or a region of any level): the
     unit it belongs to (`OwnedByUnit`).
 
@@ -160,7 +208,7 @@ class Entry(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
-class IncidentEntry(OwnedByUnit):
+class IncidentEntry(Synced, OwnedByUnit):
     """One line of an incident's timeline: its report, a comment, a pass up, a resolution
     or a reopening, by whom, for which unit (`OwnedByUnit`: the author's unit), when.
     Append-only."""

@@ -12,6 +12,7 @@ shown to staff as it is.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -160,6 +161,9 @@ def report_incident(
     severity: str = Severity.SERIOUS,
     affected: Iterable[Region | RegistrationPoint] = (),
     request: HttpRequest | None = None,
+    uid: uuid.UUID | None = None,
+    reported_at: dt.datetime | None = None,
+    entry_uid: uuid.UUID | None = None,
 ) -> Incident:
     """Report an incident from the user's unit. It is handled by that unit's level at first
     and visible at once to every level above. `affected` are units below the reporter
@@ -167,7 +171,10 @@ def report_incident(
 
     Raises PermissionDenied for anyone but staff, IncidentRefused (messages by form field)
     for a start time in the future, an empty description, or an affected unit outside the
-    reporter's jurisdiction; nothing is stored then."""
+    reporter's jurisdiction; nothing is stored then.
+
+    A report made on a point client arrives with the ids the client gave the incident and
+    its first entry (`uid`, `entry_uid`) and the time it was reported there."""
     level = level_of(by)
     if level is None:
         raise PermissionDenied("Only staff report incidents.")
@@ -195,8 +202,11 @@ def report_incident(
     if errors:
         raise IncidentRefused(errors)
 
+    ids = {"uid": uid} if uid is not None else {}
     with transaction.atomic():
         incident = Incident.objects.create(
+            **ids,
+            **({"reported_at": reported_at} if reported_at is not None else {}),
             **_unit_fields(by),
             kind=kind,
             severity=severity,
@@ -210,6 +220,7 @@ def report_incident(
         incident.affected_regions.set(regions)
         incident.affected_points.set(points)
         IncidentEntry.objects.create(
+            **({"uid": entry_uid} if entry_uid is not None else {}),
             incident=incident,
             kind=Entry.REPORTED,
             by=by,
@@ -264,9 +275,10 @@ def _state(incident: Incident) -> str:
     }
 
 
-def _entry(incident, kind, by, text="", **levels) -> IncidentEntry:
+def _entry(incident, kind, by, text="", *, sent=None, **levels) -> IncidentEntry:
+    """A timeline entry; `sent` ({"uid": ..., "at": ...}) for one a point client made."""
     return IncidentEntry.objects.create(
-        incident=incident, kind=kind, by=by, text=text, **_unit_fields(by), **levels
+        incident=incident, kind=kind, by=by, text=text, **(sent or {}), **_unit_fields(by), **levels
     )
 
 
@@ -283,7 +295,12 @@ def _audit(action, incident, by, request, **detail) -> None:
 
 
 def comment(
-    incident: Incident, *, by: Any, text: str, request: HttpRequest | None = None
+    incident: Incident,
+    *,
+    by: Any,
+    text: str,
+    request: HttpRequest | None = None,
+    sent: dict[str, Any] | None = None,
 ) -> IncidentEntry:
     """Add a comment to the timeline (any level of the chain, open or resolved)."""
     if level_of(by) is None:
@@ -291,7 +308,7 @@ def comment(
     text = _clean(text, field="text", required=_("Write the comment."))
     with transaction.atomic():
         locked = _locked(incident, by)
-        entry = _entry(locked, Entry.COMMENT, by, text)
+        entry = _entry(locked, Entry.COMMENT, by, text, sent=sent)
         _audit(Action.INCIDENT_COMMENTED, locked, by, request, entry=entry.pk)
     return entry
 
@@ -303,6 +320,7 @@ def escalate(
     note: str,
     version: int | None,
     request: HttpRequest | None = None,
+    sent: dict[str, Any] | None = None,
 ) -> Incident:
     """Pass the incident up to the level above the user's own, with a note for it."""
     if level_of(by) is None:
@@ -317,7 +335,15 @@ def escalate(
         locked.current_level = to_level
         locked.version += 1
         locked.save(update_fields=["current_level", "version"])
-        _entry(locked, Entry.ESCALATED, by, note, from_level=from_level, to_level=to_level)
+        _entry(
+            locked,
+            Entry.ESCALATED,
+            by,
+            note,
+            sent=sent,
+            from_level=from_level,
+            to_level=to_level,
+        )
         _audit(
             Action.INCIDENT_ESCALATED, locked, by, request, from_level=from_level, to_level=to_level
         )
@@ -331,6 +357,7 @@ def resolve(
     resolution: str,
     version: int | None,
     request: HttpRequest | None = None,
+    sent: dict[str, Any] | None = None,
 ) -> Incident:
     """Record the incident as resolved, with what was done. Only the level handling it or
     one above it; that level is then the one that handled it."""
@@ -347,7 +374,7 @@ def resolve(
         _check_version(locked, version)
         if not may_resolve(by, locked):
             raise IncidentRefused(_refusal(locked, by), code="not_allowed")
-        now = timezone.now()
+        now = (sent or {}).get("at") or timezone.now()  # a point client's: when it was
         if rank(level_of(by)) > rank(locked.current_level):
             locked.current_level = level_of(by)
         locked.status, locked.resolved_at, locked.resolved_by = Status.RESOLVED, now, by
@@ -363,7 +390,7 @@ def resolve(
                 "version",
             ]
         )
-        _entry(locked, Entry.RESOLVED, by, resolution)
+        _entry(locked, Entry.RESOLVED, by, resolution, sent=sent)
         _audit(Action.INCIDENT_RESOLVED, locked, by, request, level=locked.current_level)
     return locked
 
@@ -375,6 +402,7 @@ def reopen(
     reason: str,
     version: int | None,
     request: HttpRequest | None = None,
+    sent: dict[str, Any] | None = None,
 ) -> Incident:
     """Reopen a resolved incident, with the reason; the level that resolved it handles it
     again. The resolution stays in the timeline."""
@@ -397,7 +425,7 @@ def reopen(
         locked.resolution = ""
         locked.version += 1
         locked.save(update_fields=["status", "resolved_at", "resolved_by", "resolution", "version"])
-        _entry(locked, Entry.REOPENED, by, reason)
+        _entry(locked, Entry.REOPENED, by, reason, sent=sent)
         _audit(Action.INCIDENT_REOPENED, locked, by, request, previous=previous)
     return locked
 

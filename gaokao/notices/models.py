@@ -40,6 +40,14 @@ class NoticeQuerySet(models.QuerySet):
             .order_by("-pinned", "-posted_at", "-pk")
         )
 
+    def for_point(self, point: Any) -> NoticeQuerySet:
+        """The notices the staff of `point` read (its county's, city's and province's, not
+        withdrawn): what a point client's pull brings down (issue 20)."""
+        county = Region.objects.filter(pk=point.county_id)
+        row = county.values_list("pk", "parent_id", "parent__parent_id").first()
+        regions = [pk for pk in row or () if pk is not None]
+        return self.filter(region__in=regions, withdrawn_at__isnull=True).order_by("pk")
+
     # So that `get_visible_or_404` answers 404 for a notice outside the user's chain.
     visible_to = for_reader
 

@@ -113,3 +113,60 @@ class NumberRange(models.Model):
 
     def overlaps(self, first: int, last: int) -> bool:
         return self.first <= last and first <= self.last
+
+
+class NumberBlock(models.Model):
+    """A block of one range's serials reserved to one point client (issue 20): the device
+    takes numbers offline from its own blocks only, so that two PCs of one point never
+    hand out the same number. The server reserves a block at enrolment and tops the
+    device up at each pull (`gaokao.numbering.services.top_up`).
+
+    A block is taken from the range's `next_serial` like a number issued by the office
+    web, so blocks of different devices, and the numbers the office web issues, never
+    overlap. `next_serial` is the next serial the device has not used, as far as the
+    server knows (moved by the numbers it claims). `holder` is the device's id (the
+    numbering app does not know devices); a revoked device's blocks are `released_at`:
+    their unused numbers are never handed out again (a gap, not a risk)."""
+
+    number_range = models.ForeignKey(
+        NumberRange, models.PROTECT, related_name="blocks", verbose_name=_("number range")
+    )
+    holder = models.UUIDField(_("point client"), db_index=True)
+    holder_name = models.CharField(_("point client's name"), max_length=80, blank=True)
+    first = models.PositiveSmallIntegerField(_("first serial"), validators=serial_validators)
+    last = models.PositiveSmallIntegerField(_("last serial"), validators=serial_validators)
+    next_serial = models.PositiveSmallIntegerField(_("next serial"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["number_range", "first"]
+        verbose_name = _("number block")
+        verbose_name_plural = _("number blocks")
+        constraints = [
+            models.UniqueConstraint(fields=["number_range", "first"], name="number_block_once"),
+            models.CheckConstraint(
+                condition=Q(first__lte=F("last"))
+                & Q(next_serial__gte=F("first"))
+                & Q(next_serial__lte=F("last") + 1),
+                name="number_block_serials_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_number}–{self.last_number}"
+
+    @property
+    def free(self) -> int:
+        return self.last + 1 - self.next_serial
+
+    def number(self, serial: int) -> str:
+        return self.number_range.number(serial)
+
+    @property
+    def first_number(self) -> str:
+        return self.number(self.first)
+
+    @property
+    def last_number(self) -> str:
+        return self.number(self.last)

@@ -8,7 +8,8 @@ no row to lock yet), so concurrent savers of one county queue on the county inst
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +18,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.codes.models import Code, Table
-from gaokao.numbering.models import FIRST_SERIAL, LAST_SERIAL, NumberRange, registration_number
+from gaokao.numbering.models import (
+    FIRST_SERIAL,
+    LAST_SERIAL,
+    NumberBlock,
+    NumberRange,
+    registration_number,
+)
 from gaokao.regions.models import Region, RegistrationPoint
 from gaokao.seasons.models import Season
 
@@ -531,8 +539,12 @@ def allocate_number(
 
     Must run inside the caller's transaction, so that the number is given back if the
     candidate is not saved. The range row is locked: concurrent intakes at one point queue
-    on it, and each sees the serial the previous one left.
+    on it, and each sees the serial the previous one left. On a point client that has
+    received its blocks, the number comes from this device's blocks only (issue 20).
     """
+    holder = local_holder()
+    if holder is not None and NumberBlock.objects.filter(holder=holder).exists():
+        return _allocate_from_block(season, point, track_code, holder)
     number_range = (
         NumberRange.objects.select_for_update()
         .filter(
@@ -557,14 +569,21 @@ def allocate_number(
 
 
 def claim_number(
-    season: Season, point: RegistrationPoint, track_code: str, number: str
+    season: Season,
+    point: RegistrationPoint,
+    track_code: str,
+    number: str,
+    holder: uuid.UUID | None = None,
 ) -> NumberRange:
-    """Claim a registration number the point client issued offline from the point's own
-    range (S2, E4): the range holding it is locked and moves its `next_serial` past it, so
-    that the office web issues numbers after the ones the client has issued. Refused
-    (RangeRefused) when the number lies outside the point's ranges for the track; whether
-    a candidate holds it already is the caller's question (a candidate's number is unique
-    in its season). Like `allocate_number`, it runs inside the caller's transaction."""
+    """Claim a registration number the point client `holder` issued offline from the
+    point's own range (S2, E4): the range holding it is locked and moves its `next_serial`
+    past it, so that the office web issues numbers after the ones the client has issued,
+    and the device's block holding it moves on too. Refused (RangeRefused) when the number
+    lies outside the point's ranges for the track ("number_outside"), or in a block
+    reserved to another point client that still works ("number_reserved", issue 20);
+    whether a candidate holds it already is the caller's question (a candidate's number
+    is unique in its season). Like `allocate_number`, it runs inside the caller's
+    transaction."""
     prefix = point.county.registration_code
     number_range = None
     if prefix and _NUMBER.fullmatch(number) and number.startswith(prefix):
@@ -589,7 +608,156 @@ def claim_number(
             % {"number": number[:12], "point": point},
             code="number_outside",
         )
+    block = number_range.blocks.filter(first__lte=serial, last__gte=serial).first()
+    if block is not None and block.holder != holder and block.released_at is None:
+        raise RangeRefused(
+            _(
+                "The registration number %(number)s is reserved to another point client of"
+                " %(point)s (%(device)s)."
+            )
+            % {"number": number, "point": point, "device": block.holder_name or block.holder},
+            code="number_reserved",
+        )
+    if block is not None and block.next_serial <= serial:
+        block.next_serial = serial + 1
+        block.save(update_fields=["next_serial"])
     if number_range.next_serial <= serial:
         number_range.next_serial = serial + 1
         number_range.save(update_fields=["next_serial", "updated_at"])
     return number_range
+
+
+# Blocks of numbers per point client (issue 20) ----------------------------------------------
+#
+# Like DHIS2's reserved values: each enrolled device holds up to GAOKAO_NUMBER_BLOCK_SIZE
+# unused numbers per subject track, reserved at enrolment and topped up at each pull once
+# fewer than GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW are left. A device takes numbers offline
+# from its own blocks only.
+
+
+def block_size() -> int:
+    return max(1, getattr(settings, "GAOKAO_NUMBER_BLOCK_SIZE", 50))
+
+
+def top_up_below() -> int:
+    return getattr(settings, "GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW", 20)
+
+
+def top_up(
+    season: Season, point: RegistrationPoint, holder: uuid.UUID, holder_name: str = ""
+) -> list[NumberBlock]:
+    """Reserve numbers to the point client `holder`: for each subject track of the point
+    whose unused reserved numbers are fewer than `top_up_below()`, a block that brings
+    them back to `block_size()`, taken from the point's ranges in order like the office
+    web's numbers (less, or none, when the ranges run out). The point's range rows are
+    locked, so concurrent top-ups and intakes queue and never overlap. Returns the
+    device's blocks with numbers left."""
+    size, below = block_size(), top_up_below()
+    with transaction.atomic():
+        ranges = list(
+            NumberRange.objects.select_for_update()
+            .filter(season=season, point=point)
+            .order_by("first")
+        )
+        by_track: dict[int, list[NumberRange]] = {}
+        for number_range in ranges:
+            by_track.setdefault(number_range.subject_track_id, []).append(number_range)
+        for track_ranges in by_track.values():
+            mine = NumberBlock.objects.filter(
+                number_range__in=track_ranges, holder=holder, released_at__isnull=True
+            )
+            left = sum(block.free for block in mine)
+            if left >= below:
+                continue
+            wanted = size - left
+            for number_range in track_ranges:
+                take = min(wanted, number_range.free)
+                if take <= 0:
+                    continue
+                first = number_range.next_serial
+                NumberBlock.objects.create(
+                    number_range=number_range,
+                    holder=holder,
+                    holder_name=holder_name[:80],
+                    first=first,
+                    last=first + take - 1,
+                    next_serial=first,
+                )
+                number_range.next_serial = first + take
+                number_range.save(update_fields=["next_serial", "updated_at"])
+                wanted -= take
+                if wanted <= 0:
+                    break
+    return live_blocks(season, point, holder)
+
+
+def live_blocks(season: Season, point: RegistrationPoint, holder: uuid.UUID) -> list[NumberBlock]:
+    """The device's blocks with numbers left, oldest first."""
+    return list(
+        NumberBlock.objects.filter(
+            number_range__season=season,
+            number_range__point=point,
+            holder=holder,
+            released_at__isnull=True,
+            next_serial__lte=F("last"),
+        )
+        .select_related("number_range__subject_track", "number_range__point__county")
+        .order_by("number_range__first", "first")
+    )
+
+
+def release_blocks(holder: uuid.UUID) -> int:
+    """A point client retired (revoked): its blocks are released. Their unused numbers
+    are not handed out again, since the device may have issued some of them offline and
+    not sent them yet; nor are they held against anyone: a number of a released block
+    that another device sends is claimed like any number of the point's range."""
+    return NumberBlock.objects.filter(holder=holder, released_at__isnull=True).update(
+        released_at=timezone.now()
+    )
+
+
+# The point client says which device it is, so that its intake takes numbers from its
+# own blocks (set by gaokao.client at start-up; None on the central server).
+_local_holder: Callable[[], uuid.UUID | None] | None = None
+
+
+def use_local_holder(holder: Callable[[], uuid.UUID | None] | None) -> None:
+    global _local_holder
+    _local_holder = holder
+
+
+def local_holder() -> uuid.UUID | None:
+    return _local_holder() if _local_holder is not None else None
+
+
+def _allocate_from_block(
+    season: Season, point: RegistrationPoint, track_code: str, holder: uuid.UUID
+) -> tuple[NumberRange, str]:
+    block = (
+        NumberBlock.objects.select_for_update()
+        .filter(
+            number_range__season=season,
+            number_range__point=point,
+            number_range__subject_track__code=track_code,
+            holder=holder,
+            released_at__isnull=True,
+            next_serial__lte=F("last"),
+        )
+        .select_related("number_range__point__county")
+        .order_by("number_range__first", "first")
+        .first()
+    )
+    if block is None:
+        raise RangeRefused(
+            _(
+                "This point client has used all the registration numbers the server reserved"
+                " for it for this subject track. Connect to the network and sync to get"
+                " more numbers, then take the candidate in again: what you typed is kept. If"
+                " a sync brings none, the county office adds a number range for the point."
+            ),
+            code="block_used_up",
+        )
+    serial = block.next_serial
+    block.next_serial = serial + 1
+    block.save(update_fields=["next_serial"])
+    return block.number_range, block.number(serial)

@@ -1,4 +1,6 @@
-"""The office web's navigation: one list, filtered by the signed-in user's role.
+"""The office web's navigation: one list, filtered by the signed-in user's role and by
+the installation: the point client leaves out the server's pages, the server the client's
+(gaokao.web.modes, issue 20).
 
 Later work adds its pages here with the roles that may use them.
 """
@@ -12,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.incidents.services import open_count
 from gaokao.notices.services import unread_count
+from gaokao.web.modes import listed
 
 ALL_ROLES = frozenset({"province", "city", "county", "point"})
 OFFICES = frozenset({"province", "city", "county"})
@@ -46,9 +49,15 @@ NAVIGATION = [
     NavItem(_("Incidents"), "incidents:list", badge=open_count),
     NavItem(_("Notices"), "notices:list", badge=unread_count),
     NavItem(_("Accounts"), "accounts:list", OFFICES),
+    NavItem(_("Regions and points"), "regions:index", OFFICES),
     NavItem(_("Audit trail"), "audit:events"),
+    NavItem(_("Phases and dates"), "seasons:phases", frozenset({"province"})),
     NavItem(_("Extensions"), "seasons:extensions", frozenset({"province"})),
     NavItem(_("Registration fees"), "seasons:fees", frozenset({"province"})),
+    NavItem(
+        _("Professional exam categories"), "payments-office:categories", frozenset({"province"})
+    ),
+    NavItem(_("Code tables"), "codes:tables", frozenset({"province"})),
     NavItem(_("Pause and access"), "gate:index", frozenset({"province"})),
     NavItem(_("System status"), "ops:status", frozenset({"province"})),
 ]
@@ -59,7 +68,7 @@ def items_for(user) -> list[dict]:
     return [
         {"label": i.label, "url": reverse(i.url_name), "badge": i.badge(user) if i.badge else 0}
         for i in NAVIGATION
-        if role in i.roles
+        if role in i.roles and listed(i.url_name)
     ]
 
 

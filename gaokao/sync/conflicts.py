@@ -21,6 +21,7 @@ from gaokao.audit.services import record
 from gaokao.candidates.change_path import Origin
 from gaokao.candidates.models import Candidate, Stage
 from gaokao.candidates.stage import check_editable, is_editable_by
+from gaokao.sync import numbers
 from gaokao.sync.errors import NotFound, SyncRefused, shown
 from gaokao.sync.fields import to_json, values_now
 from gaokao.sync.models import Conflict, Device
@@ -54,6 +55,13 @@ def may_resolve(user: Any, conflict: Conflict, choice: str) -> bool:
     role = getattr(user, "role", None)
     if role not in (Role.POINT, Role.COUNTY):
         return False
+    if conflict.reason == Conflict.Reason.NUMBER_TAKEN or choice == Conflict.Resolution.NUMBER:
+        # A number clash (issue 20): the county gives a fresh number, nothing else.
+        return (
+            role == Role.COUNTY
+            and conflict.reason == Conflict.Reason.NUMBER_TAKEN
+            and choice == Conflict.Resolution.NUMBER
+        )
     candidate = conflict.candidate
     after_deadline = conflict.reason == Conflict.Reason.AFTER_DEADLINE
     if after_deadline and role == Role.COUNTY and candidate.stage == Stage.POINT:
@@ -114,6 +122,14 @@ def resolve(
                 code="stale",
             )
         if not may_resolve(by, conflict, choice):
+            if conflict.reason == Conflict.Reason.NUMBER_TAKEN:
+                raise SyncRefused(
+                    _(
+                        "The registration number clashed with another record: the county"
+                        " gives the candidate a fresh number."
+                    ),
+                    code="county_decides",
+                )
             if conflict.reason == Conflict.Reason.AFTER_DEADLINE and role == Role.POINT:
                 raise SyncRefused(
                     _(
@@ -142,7 +158,12 @@ def resolve(
                 )
             chosen = {f: conflict.point_values[f] for f in fields}
         before: dict[str, Any] = {}
-        if chosen:
+        if choice == Conflict.Resolution.NUMBER:
+            before = {"registration_number": None}
+            number = numbers.give_fresh_number(candidate)
+            conflict.candidate = candidate
+            chosen = {"registration_number": number}
+        elif chosen:
             values = clean_update(chosen, candidate)  # today's codes and rules
             before = values_now(candidate, values)
             candidate = _apply(conflict, candidate, values, by, request)

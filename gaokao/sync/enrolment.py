@@ -19,8 +19,10 @@ from gaokao.accounts.models import Role
 from gaokao.accounts.services import SignInRefused, check_password, check_totp
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
+from gaokao.numbering.services import release_blocks
+from gaokao.sync import numbers
 from gaokao.sync.errors import Forbidden, SyncRefused, Unauthorised
-from gaokao.sync.fields import has_control
+from gaokao.sync.fields import current_season, has_control
 from gaokao.sync.keys import InvalidKey, parse_public_key
 from gaokao.sync.models import Device
 
@@ -89,6 +91,8 @@ def enrol(
             token_hash=token_hash(token),
             enrolled_by=user,
         )
+        # Its own block of numbers of the point's ranges (issue 20), reserved at once.
+        blocks = numbers.blocks_of(device, current_season())
         record(
             Action.DEVICE_ENROLLED,
             actor=user,
@@ -97,6 +101,7 @@ def enrol(
             target=device,
             device=str(device.pk),
             name=name,
+            blocks=[str(block) for block in blocks],
         )
     return device, token
 
@@ -137,6 +142,8 @@ def revoke(device: Device, by: Any, request: HttpRequest | None = None) -> Devic
         raise SyncRefused(_("This point client is revoked already."), code="revoked")
     device.revoked_at = timezone.now()
     device.save(update_fields=["revoked_at"])
+    # Its numbers are never handed out again (gaokao.numbering.services.release_blocks).
+    release_blocks(device.pk)
     record(
         Action.DEVICE_REVOKED,
         actor=by,

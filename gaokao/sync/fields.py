@@ -10,6 +10,7 @@ import unicodedata
 import uuid
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from gaokao import seasons
@@ -79,9 +80,19 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def instant(value: dt.datetime) -> str:
+    """A time as the sync API carries it: local time to the millisecond, in the form of the
+    API's JSON encoder (which drops the microseconds). Every side writes and compares times
+    in this one form, so that a time pulled and sent back, or compared with the record's,
+    is equal to itself (issue 20: no conflict row 72 µs apart)."""
+    return DjangoJSONEncoder().default(timezone.localtime(value))
+
+
 def to_json(value: Any) -> Any:
-    """A field's value as JSON carries it (dates as YYYY-MM-DD)."""
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+    """A field's value as JSON carries it (dates as YYYY-MM-DD, times by `instant`)."""
+    if isinstance(value, dt.datetime):
+        return instant(value)
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def value_of(candidate: Candidate, name: str) -> Any:
@@ -91,10 +102,7 @@ def value_of(candidate: Candidate, name: str) -> Any:
         # .all() and a sort in Python: served by prefetch_related when the caller used it.
         rows = sorted(getattr(candidate, name).all(), key=lambda row: (row.order, row.pk))
         return [{column: getattr(row, column) for column in columns} for row in rows]
-    value = getattr(candidate, name)
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat()
-    return to_json(value)
+    return to_json(getattr(candidate, name))
 
 
 def values_now(candidate: Candidate, names) -> dict[str, Any]:

@@ -41,7 +41,11 @@ class ResolveForm(forms.Form):
     def decision(self) -> tuple[str, list[str]]:
         """(choice, fields) for conflicts.resolve from the button and the radios."""
         button = self.cleaned_data["choice"]
-        if button in (Conflict.Resolution.POINT, Conflict.Resolution.SERVER):
+        if button in (
+            Conflict.Resolution.POINT,
+            Conflict.Resolution.SERVER,
+            Conflict.Resolution.NUMBER,  # a fresh registration number (issue 20)
+        ):
             return button, []
         kept = [n for n in self.names if self.cleaned_data[f"keep_{n}"] == "point"]
         if len(kept) == len(self.names):

@@ -87,11 +87,16 @@ class Conflict(models.Model):
     class Reason(models.TextChoices):
         STALE = "stale", _("Changed on the server meanwhile")
         AFTER_DEADLINE = "after_deadline", _("Changed after the deadline")
+        # A candidate taken in on a point client under a number another record holds (or
+        # reserved to another point client): saved without a number, the county gives
+        # it a fresh one (issue 20).
+        NUMBER_TAKEN = "number_taken", _("Registration number taken")
 
     class Resolution(models.TextChoices):
         POINT = "point", _("Kept the point's values")
         SERVER = "server", _("Kept the server's values")
         FIELDS = "fields", _("Chosen field by field")
+        NUMBER = "number", _("Gave a fresh registration number")
 
     reason = models.CharField(_("reason"), max_length=16, choices=Reason, default=Reason.STALE)
     receipt = models.OneToOneField(Receipt, models.PROTECT, related_name="conflict")

@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaokao.candidates.models import Candidate
-from gaokao.codes.models import Code
+from gaokao.codes.models import Code, RegistrationFee
 from gaokao.numbering.models import NumberRange
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
+from gaokao.sync import numbers
 from gaokao.sync.errors import SyncRefused
 from gaokao.sync.fields import PULLED_FIELDS, ROW_FIELDS, SYNC_FIELDS, current_season, value_of
 from gaokao.sync.models import Device
@@ -86,6 +87,14 @@ def _config(
                 "ends_at": timezone.localtime(phase.ends_at_for(county)).isoformat(),
             }
             for phase in season.phases.all()
+        ],
+        # The fee per subject track (S5): a point records it as paid, it never types it,
+        # so a client without them could not complete a candidate's checks offline.
+        "fees": [
+            {"track": track, "fee_fen": fee_fen}
+            for track, fee_fen in RegistrationFee.objects.filter(season=season)
+            .order_by("subject_track")
+            .values_list("subject_track", "fee_fen")
         ],
     }
     ranges = NumberRange.objects.filter(season=season, point=point).select_related(
@@ -158,6 +167,9 @@ def pull(
     season = current_season()
     after, after_pk = _read_cursor(device, season, cursor)
     config = _config(device.point, season, bundle_public_key)
+    # Which PC of the point this is, and its own numbers, topped up (issue 20).
+    config["device"] = numbers.peers(device)
+    config["blocks"] = [numbers.block_out(block) for block in numbers.blocks_of(device, season)]
     if season is None:
         return {
             "cursor": _make_cursor(device, None, None, ""),

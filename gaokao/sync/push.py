@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.change_path import VERIFIED, Change, Origin, apply_change, check_change
+from gaokao.candidates.credentials import CardOutcome, take_point_card
 from gaokao.candidates.errors import CandidateRefused
 from gaokao.candidates.models import Candidate
 from gaokao.candidates.point_changes import create_from_point
-from gaokao.sync import offline
+from gaokao.sync import numbers, offline
 from gaokao.sync.errors import SyncRefused, Unauthorised, message_of, not_this_point, shown
 from gaokao.sync.fields import (
     KINDS,
@@ -41,6 +42,7 @@ from gaokao.sync.fields import (
 from gaokao.sync.models import Conflict, Device, Receipt
 from gaokao.sync.validation import (
     PushMemo,
+    clean_card,
     clean_data_fields,
     clean_identity,
     clean_point_fields,
@@ -58,6 +60,7 @@ class ChangeOutcome:
     message: str = ""
     conflict: Conflict | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    card: CardOutcome | None = None  # the login card the change carried (issue 20)
 
 
 def _result(change_id: str, status: str, **kw: Any) -> dict[str, Any]:
@@ -69,6 +72,8 @@ def _result(change_id: str, status: str, **kw: Any) -> dict[str, Any]:
         "conflict": kw.get("conflict"),
         "original_status": kw.get("original_status"),
         "reason": kw.get("reason"),
+        "card": card.status if (card := kw.get("card")) else None,
+        "card_message": card.message if card else "",
     }
 
 
@@ -117,7 +122,7 @@ def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[st
                 )
         except IntegrityError:
             # Received before (or this moment by another request, which has committed).
-            return _duplicate(device, change_id)
+            return _duplicate(device, change_id, change)
         outcome = _outcome(device, receipt, change, kind, candidate_id, memo, via)
         receipt.status, receipt.version = outcome.status, outcome.version
         receipt.message = outcome.message[:300]
@@ -139,6 +144,7 @@ def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[st
             candidate=str(candidate_id) if candidate_id else "",
             message=receipt.message,
             **outcome.detail,
+            **({"card": outcome.card.status} if outcome.card else {}),
         )
     return _result(
         str(change_id),
@@ -147,10 +153,11 @@ def _apply_one(device: Device, change: Any, via: str, memo: PushMemo) -> dict[st
         message=receipt.message,
         conflict=outcome.conflict.pk if outcome.conflict else None,
         reason=outcome.conflict.reason if outcome.conflict else None,
+        card=outcome.card,
     )
 
 
-def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
+def _duplicate(device: Device, change_id: uuid.UUID, change: Any) -> dict[str, Any]:
     receipt = Receipt.objects.filter(pk=change_id).first()
     if receipt is None or receipt.device_id != device.pk:
         return _result(
@@ -167,17 +174,40 @@ def _duplicate(device: Device, change_id: uuid.UUID) -> dict[str, Any]:
         conflict=conflict.get("pk"),
         original_status=receipt.status,
         reason=conflict.get("reason"),
+        card=_card_now(receipt, change),
+    )
+
+
+def _card_now(receipt: Receipt, change: Any) -> CardOutcome | None:
+    """For a change sent again: whether its login card is the one that works now."""
+    card = change.get("card") if isinstance(change, dict) else None
+    if not isinstance(card, dict) or receipt.candidate_id is None:
+        return None
+    stored = (
+        Candidate.objects.filter(pk=receipt.candidate_id, point=receipt.device.point)
+        .values_list("portal_password", flat=True)
+        .first()
+    )
+    if stored is None:
+        return None
+    if stored and stored == card.get("password_hash"):
+        return CardOutcome("same")
+    return CardOutcome(
+        "void",
+        _("The login card printed here no longer works: another card was issued. Issue a new one."),
     )
 
 
 def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> ChangeOutcome:
+    card = None
     try:
         with transaction.atomic():
             receipt.keyed_at = offline.keyed_at_of(change, memo.season, receipt.received_at)
+            card = clean_card(change.get("card"))
             if kind == "create":
-                return _create(device, change, candidate_id, memo, via)
+                return _create(device, change, candidate_id, memo, via, card, receipt)
             if kind == "update":
-                return _update(device, receipt, change, candidate_id, memo.season, via)
+                return _update(device, receipt, change, candidate_id, memo.season, via, card)
             raise SyncRefused(_("A change is a create or an update."), code="kind")
     except (SyncRefused, CandidateRefused) as e:
         message = message_of(e)
@@ -189,10 +219,23 @@ def _outcome(device, receipt, change, kind, candidate_id, memo, via) -> ChangeOu
     own = None
     if candidate_id is not None:
         own = Candidate.objects.filter(pk=candidate_id, point=device.point).first()
-    return ChangeOutcome(Receipt.Status.REFUSED, candidate=own, message=message)
+    outcome = ChangeOutcome(Receipt.Status.REFUSED, candidate=own, message=message)
+    if card is not None and own is not None and own.season == memo.season and kind == "update":
+        # A card stands on its own (a lost card is reissued any time, S4): the change's
+        # fields refused do not void the card that came with them.
+        outcome.card = _take_card(device, own, card, via)
+    return outcome
 
 
-def _create(device, change, candidate_id, memo, via) -> ChangeOutcome:
+def _take_card(device, candidate, card, via) -> CardOutcome:
+    password_hash, issued_at = card
+    origin = Origin.BUNDLE if via == "bundle" else Origin.SYNC
+    return take_point_card(
+        candidate, password_hash, issued_at, by=device.enrolled_by, origin=str(origin)
+    )
+
+
+def _create(device, change, candidate_id, memo, via, card=None, receipt=None) -> ChangeOutcome:
     point, season = device.point, memo.season
     if season is None:
         raise SyncRefused(_("No registration season is current."), code="no_season")
@@ -219,15 +262,41 @@ def _create(device, change, candidate_id, memo, via) -> ChangeOutcome:
         # Like intake at the point, while the window is open; after the deadline the
         # point's data comes on a disc and its county imports it (E5).
         memo.check_window(point, identity["subject_track"])
-    values = clean_point_fields(fields, None) | clean_data_fields(fields, None)
-    candidate = create_from_point(
-        candidate_id=candidate_id,
-        season=season,
-        point=point,
-        identity=identity,
-        values=values,
-        by=device.enrolled_by,
-    )
+    values = clean_point_fields(fields) | clean_data_fields(fields, None)
+    number = identity["registration_number"]
+    try:
+        with transaction.atomic():
+            candidate = create_from_point(
+                candidate_id=candidate_id,
+                season=season,
+                point=point,
+                identity=identity,
+                values=values,
+                by=device.enrolled_by,
+                holder=device.pk,
+            )
+    except (CandidateRefused, IntegrityError) as e:
+        # A number clash never drops the candidate (issue 20): saved without the
+        # number, it waits in the county's queue for a fresh one.
+        clashed = numbers.clash(season, candidate_id, number, e)
+        if clashed is None or receipt is None:
+            raise
+        candidate = create_from_point(
+            candidate_id=candidate_id,
+            season=season,
+            point=point,
+            identity=identity | {"registration_number": None},
+            values=values,
+            by=device.enrolled_by,
+        )
+        return ChangeOutcome(
+            Receipt.Status.CONFLICT,
+            candidate=candidate,
+            version=candidate.version,
+            message=numbers.clash_message(number),
+            conflict=numbers.number_conflict(receipt, candidate, number, clashed),
+            detail={"registration_number": number, "clashed": clashed},
+        )
     return ChangeOutcome(
         Receipt.Status.APPLIED,
         candidate=candidate,
@@ -236,10 +305,11 @@ def _create(device, change, candidate_id, memo, via) -> ChangeOutcome:
             "fields": sorted(name for name in values if name != VERIFIED),
             "registration_number": identity["registration_number"],
         },
+        card=_take_card(device, candidate, card, via) if card else None,
     )
 
 
-def _update(device, receipt, change, candidate_id, season, via) -> ChangeOutcome:
+def _update(device, receipt, change, candidate_id, season, via, card=None) -> ChangeOutcome:
     if candidate_id is None or season is None:
         raise not_this_point()
     candidate = (
@@ -249,6 +319,22 @@ def _update(device, receipt, change, candidate_id, season, via) -> ChangeOutcome
     )
     if candidate is None:
         raise not_this_point()
+    if card is not None and not change.get("fields"):
+        # A login card alone: not one of the record's versioned fields, so neither a
+        # stale base nor a closed window stops it (a lost card is reissued any time, S4).
+        return ChangeOutcome(
+            Receipt.Status.APPLIED,
+            candidate=candidate,
+            version=candidate.version,
+            card=_take_card(device, candidate, card, via),
+        )
+    outcome = _update_fields(device, receipt, change, candidate, via)
+    if card is not None:  # after the fields: the card is written on the row as saved
+        outcome.card = _take_card(device, candidate, card, via)
+    return outcome
+
+
+def _update_fields(device, receipt, change, candidate, via) -> ChangeOutcome:
     values = clean_update(change.get("fields"), candidate)
     base_version = change.get("base_version")
     if not is_int(base_version) or base_version < 1:

@@ -1,7 +1,8 @@
 """Checking the values of a change (R4, S3, S5, S6): what a point client sent, read as
 the sync contract allows (types, lengths, formats) and then checked by the same rules as
 the office web and the portal: the identity by intake's `validate_identity`, the point's
-checks by `check_point_checks`, the candidate's own data by `own_data.clean_*`."""
+checks' form (their rules: gaokao.candidates.point_checks), the candidate's own data by
+`own_data.clean_*`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaokao.candidates.credentials import CardRefused, check_card_hash
 from gaokao.candidates.errors import DataRefused
 from gaokao.candidates.models import Candidate, EligibilityPath, EligibilityResult, IdentitySource
 from gaokao.candidates.own_data import (
@@ -25,7 +27,6 @@ from gaokao.candidates.own_data import (
 )
 from gaokao.candidates.services import (
     ManualIdentity,
-    check_point_checks,
     validate_identity,
     window_closed,
     window_for_track,
@@ -108,9 +109,10 @@ def clean_identity(fields: dict, memo: PushMemo) -> dict[str, Any]:
     return values
 
 
-def clean_point_fields(fields: dict, current: Candidate | None) -> dict[str, Any]:
-    """The point's checks (S5) a change carries, checked like `record_point_checks`: a
-    fee has its receipt, an ineligible candidate a reason (`check_point_checks`)."""
+def clean_point_fields(fields: dict) -> dict[str, Any]:
+    """The form of the point's checks (S5) a change carries; their rules (a fee has its
+    receipt and is the province's, an ineligible candidate a reason) are checked where
+    they are written (gaokao.candidates.point_checks)."""
     out: dict[str, Any] = {}
     for name in (n for n in POINT_FIELDS if n in fields):
         value = fields[name]
@@ -139,16 +141,6 @@ def clean_point_fields(fields: dict, current: Candidate | None) -> dict[str, Any
                     _("%(field)s: at most %(limit)d characters.") % {"field": name, "limit": limit}
                 )
         out[name] = value
-    defaults = {"fee_fen": None, "fee_receipt": "", "eligibility": "", "eligibility_note": ""}
-    merged = {k: getattr(current, k) if current else v for k, v in defaults.items()} | out
-    check_point_checks(
-        merged["fee_fen"],
-        merged["fee_receipt"],
-        merged["eligibility"],
-        merged["eligibility_note"],
-        fee_changed=bool({"fee_fen", "fee_receipt"} & out.keys()),
-        eligibility_changed=bool({"eligibility", "eligibility_note"} & out.keys()),
-    )
     return out
 
 
@@ -205,6 +197,40 @@ def _clean_verified(fields: dict, current: Candidate) -> dict[str, dt.datetime]:
     return {VERIFIED: at}
 
 
+def clean_card(value: Any) -> tuple[str, dt.datetime] | None:
+    """The login card a point client issued offline (S4, issue 20), as a change carries
+    it beside its fields: the password's hash (never the password) and when the card was
+    issued, by the client's clock. None when the change carries no card."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"password_hash", "issued_at"}:
+        raise SyncRefused(
+            _("A login card is sent as its password_hash and issued_at."), code="card"
+        )
+    try:
+        password_hash = check_card_hash(value["password_hash"])
+    except CardRefused as e:
+        raise SyncRefused(
+            _(
+                "The login card's password hash is not one this server makes: a card is sent"
+                " as the hash the point client made, never as a password."
+            ),
+            code="card",
+        ) from e
+    raw = value["issued_at"]
+    try:
+        at = dt.datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) < 40 else raw
+    except ValueError:
+        at = None
+    if not isinstance(at, dt.datetime):  # the API's schema has read it already
+        at = None
+    if at is None or timezone.is_naive(at) or at < FIRST_CARD_READ:
+        raise SyncRefused(_("issued_at must be a date and time with its UTC offset."), code="card")
+    if at > timezone.now() + skew_limit():
+        raise SyncRefused(_("A login card cannot have been issued in the future."), code="card")
+    return password_hash, at
+
+
 def clean_data_fields(fields: dict, current: Candidate | None) -> dict[str, Any]:
     """The candidate's own data a change carries, checked as the portal checks it; a
     problem in data the change does not touch does not stop it."""
@@ -256,7 +282,7 @@ def clean_update(fields: Any, current: Candidate) -> dict[str, Any]:
             % {"field": VERIFIED},
             code="verified",
         ) from e
-    return clean_point_fields(fields, current) | clean_data_fields(fields, current) | verified
+    return clean_point_fields(fields) | clean_data_fields(fields, current) | verified
 
 
 class PushMemo:

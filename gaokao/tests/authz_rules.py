@@ -139,6 +139,23 @@ RULES: dict[str, Rule] = {
         scoped=True,
         outcome={"province": MISSING, "city_a": MISSING},
     ),
+    # point A's account moved or its mobile corrected: as accounts:action
+    "accounts:edit": office(
+        *OFFICES,
+        methods="GET POST",
+        scoped=True,
+        outcome={"province": MISSING, "city_a": MISSING},
+    ),
+    # ── regions and points (issue 19): the province keeps cities and counties (county A
+    # here), county A its points (point A); a city reads its counties' points ──
+    "regions:index": office(*OFFICES),
+    "regions:new": office(PROVINCE, methods="GET POST"),
+    "regions:edit": office(PROVINCE, methods="GET POST", scoped=True),
+    "regions:delete": office(PROVINCE, methods="GET POST", scoped=True),
+    "regions:points": office(*OFFICES, scoped=True),
+    "regions:point_new": office(COUNTY, methods="GET POST"),
+    "regions:point_edit": office(COUNTY, methods="GET POST", scoped=True),
+    "regions:point_delete": office(COUNTY, methods="GET POST", scoped=True),
     "audit:events": office(),
     "notices:list": office(),
     "notices:new": office(*OFFICES, methods="GET POST"),
@@ -229,6 +246,8 @@ RULES: dict[str, Rule] = {
     "exports:photos": office(PROVINCE, CITY),
     "payments-office:report": office(),
     "payments-office:export": office(*OFFICES),
+    "payments-office:categories": office(PROVINCE, methods="GET POST"),
+    "payments-office:category": office(PROVINCE, methods="GET POST"),
     # ── the point client: devices, conflicts, disc bundles ──
     "sync:devices": office(POINT, COUNTY),
     "sync:device_revoke": office(POINT, COUNTY, methods="GET POST", scoped=True),
@@ -247,6 +266,12 @@ RULES: dict[str, Rule] = {
     "seasons:extensions": office(PROVINCE, methods="GET POST"),
     "seasons:withdraw": office(PROVINCE, methods="GET POST"),
     "seasons:fees": office(PROVINCE, methods="GET POST"),
+    "seasons:phases": office(PROVINCE),
+    "seasons:phase": office(PROVINCE, methods="GET POST"),
+    # ── the code tables (issue 19): the province's ──
+    "codes:tables": office(PROVINCE),
+    "codes:table": office(PROVINCE, methods="GET POST"),
+    "codes:row": office(PROVINCE, methods="GET POST"),
     # ── the candidate portal ──
     "portal:login": public(methods="GET POST"),
     "portal:logout": public(methods="POST"),
@@ -287,6 +312,9 @@ RULES: dict[str, Rule] = {
     "sync-api:photo_status": Rule("api", note=API),
     "sync-api:conflicts": Rule("api", note=API),
     "sync-api:resolve": Rule("api", note=API),
+    "sync-api:push_records": Rule("api", note=API),
+    "sync-api:notice_attachment": Rule("api", note=API),
+    "sync-api:version": Rule("api", note=API),
 }
 
 # Staff actions that ask for the password and the authenticator code again
@@ -338,4 +366,10 @@ API_RULES: dict[str, ApiRule] = {
     "GET /photos/{photo_id}": ApiRule("device", scoped=True),
     "GET /conflicts": ApiRule("device"),
     "POST /conflicts/{conflict_id}/resolve": ApiRule("device", scoped=True, mutates=True),
+    # incidents, their entries and comments recorded on the client (issue 20)
+    "POST /records": ApiRule("device", mutates=True),
+    # an attachment of a notice of point A's county: device B's point does not read it
+    "GET /notices/attachments/{attachment_id}": ApiRule("device", scoped=True),
+    # the published client version, for the update check before enrolment
+    "GET /version": ApiRule("none"),
 }

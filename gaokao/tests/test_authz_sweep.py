@@ -237,6 +237,13 @@ SAMPLES = {
     "office:region": lambda w: {"code": w.county_a.code},
     "office:point": lambda w: {"code": w.point_a.code},
     "accounts:action": lambda w: {"pk": w.staff["point_a"].pk, "action": "reset-password"},
+    "accounts:edit": lambda w: {"pk": w.staff["point_a"].pk},
+    "regions:new": lambda w: {"level": "county"},
+    "regions:edit": lambda w: {"code": w.county_a.code},
+    "regions:delete": lambda w: {"code": w.county_a.code},
+    "regions:points": lambda w: {"code": w.county_a.code},
+    "regions:point_edit": lambda w: {"code": w.point_a.code},
+    "regions:point_delete": lambda w: {"code": w.point_a.code},
     "notices:detail": lambda w: {"pk": w.notice.pk},
     "notices:withdraw": lambda w: {"pk": w.notice.pk},
     "notices:attachment": lambda w: {"pk": w.attachment.pk},
@@ -258,6 +265,10 @@ SAMPLES = {
     "gate:slot-edit": lambda w: {"pk": w.slot.pk},
     "gate:slot-delete": lambda w: {"pk": w.slot.pk},
     "seasons:withdraw": lambda w: {"pk": w.extension.pk},
+    "seasons:phase": lambda w: {"pk": w.season.phases.first().pk},
+    "codes:table": lambda w: {"table": "subject_track"},
+    "codes:row": lambda w: {"table": "subject_track", "pk": w.number_range.subject_track_id},
+    "payments-office:category": lambda w: {"pk": w.category.pk},
     "portal:pay": lambda w: {"code": w.category.code},
     "portal:paid": lambda w: {"code": w.category.code},
     "portal:withdraw": lambda w: {"code": w.category.code},
@@ -527,7 +538,11 @@ def api_clients(w) -> dict[str, tuple[Client, dict]]:
 def api_request(w, key: str):
     """Path, body and content type that pass validation, naming point A's objects."""
     method, path = key.split(" ", 1)
-    path = path.replace("{photo_id}", str(w.upload_id)).replace("{conflict_id}", str(w.conflict.pk))
+    path = (
+        path.replace("{photo_id}", str(w.upload_id))
+        .replace("{conflict_id}", str(w.conflict.pk))
+        .replace("{attachment_id}", str(w.attachment.pk))
+    )
     bodies = {
         "POST /push": {"changes": []},
         "POST /photos/{photo_id}": {

@@ -3,7 +3,8 @@ runserver`, a data directory and SQLite of its own) and `gaokao` commands in cli
 server mode, each with its own environment. Whatever database the test session uses
 (DATABASE_URL may point to PostgreSQL), these processes keep to their SQLite files.
 
-Used by test_network_faults.py and the browser journey gaokao/e2e/test_point_client.py.
+Used by test_network_faults.py and the browser journeys gaokao/e2e/test_point_client.py and
+gaokao/e2e/test_issue20_two_pcs_journey.py.
 """
 
 from __future__ import annotations
@@ -144,21 +145,32 @@ class CentralServer:
 
 
 class PointClient:
-    """The point's PC: its own data directory and SQLite, GAOKAO_MODE=client."""
+    """The point's PC: its own data directory and SQLite, GAOKAO_MODE=client. A second PC
+    of the same point is another `name` (its own folder, port and reader bridge port)."""
 
-    def __init__(self, folder: Path):
-        self.data = folder / "client"
+    def __init__(self, folder: Path, name: str = "client"):
+        self.data = folder / name
         self.db = self.data / "gaokao.sqlite3"
-        self.env = environment(self.data, "client")
+        self.reader_url = f"http://127.0.0.1:{free_port()}"
+        self.env = environment(self.data, "client", GAOKAO_READER_URL=self.reader_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = folder / "client.log"
+        self.log_path = folder / f"{name}.log"
         self.process: subprocess.Popen | None = None
+        self.enrolled_output = ""
 
-    def enrol(self, server: str, account: dict, device_name: str = "报名点电脑1") -> str:
-        """`gaokao client enrol` as the point's staff type it; returns the key of this PC's
-        own authenticator entry, which the command prints."""
-        code = pyotp.TOTP(account["totp_secret"]).now()
+    def enrol(
+        self,
+        server: str,
+        account: dict,
+        device_name: str = "报名点电脑1",
+        *,
+        code: str | None = None,
+    ) -> str:
+        """`gaokao client enrol` as the point's staff type it (with the authenticator's
+        current code unless `code` is given: a code works once); returns the key of this
+        PC's own authenticator entry, which the command prints."""
+        code = code or pyotp.TOTP(account["totp_secret"]).now()
         enrolled = run(
             [
                 GAOKAO,
@@ -176,6 +188,7 @@ class PointClient:
             stdin=f"{account['password']}\n{code}\n",
         )
         assert account["point"] in enrolled.stdout, enrolled.stdout
+        self.enrolled_output = enrolled.stdout
         return re.search(r"secret=([A-Z2-7]+)", enrolled.stdout)[1]
 
     def serve(self, every: float = 5) -> None:
@@ -187,6 +200,29 @@ class PointClient:
                     "serve",
                     "--addrport",
                     f"127.0.0.1:{self.port}",
+                    "--every",
+                    str(every),
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_http(f"{self.url}/office/login/", self.process, self.log_path, seconds=120)
+
+    def run(self, every: float = 5, reader: str = "sim") -> None:
+        """`gaokao client run`, the point's one window: waitress, the reader bridge (the
+        simulated reader by default) on this PC's own bridge port, and the sync loop."""
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [
+                    GAOKAO,
+                    "client",
+                    "run",
+                    "--port",
+                    str(self.port),
+                    "--reader",
+                    reader,
                     "--every",
                     str(every),
                 ],

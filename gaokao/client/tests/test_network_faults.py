@@ -33,6 +33,10 @@ from gaokao.client.tests.processes import (
     run,
 )
 
+# Separate processes on their own SQLite files: DATABASE_URL plays no part, so the
+# PostgreSQL pass of CI leaves them out (.ci/run).
+pytestmark = pytest.mark.processes
+
 
 @pytest.fixture(autouse=True)
 def clock():

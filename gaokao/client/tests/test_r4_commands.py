@@ -33,7 +33,9 @@ def code_for(user):
     return pyotp.TOTP(user.totp_secret).now()
 
 
-@pytest.mark.parametrize("action", [["status"], ["sync"], ["export", "x.gkb"], ["serve"]])
+@pytest.mark.parametrize(
+    "action", [["status"], ["sync"], ["export", "x.gkb"], ["serve"], ["run"], ["version"]]
+)
 def test_r4_the_commands_refuse_to_run_on_the_central_server(action):
     with pytest.raises(CommandError, match="GAOKAO_MODE=client"):
         call_command("client", *action)

@@ -64,10 +64,19 @@ def incident_new(request):
         except services.IncidentRefused as e:
             form.add_error(None, e)
         else:
-            messages.success(
-                request,
-                _("The incident is reported. Every level above your unit sees it now."),
-            )
+            if incident.awaiting_sync:  # on a point client, before the next sync
+                messages.warning(
+                    request,
+                    _(
+                        "The incident is recorded on this PC. The levels above see it once "
+                        "this PC has synced with the central server."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("The incident is reported. Every level above your unit sees it now."),
+                )
             return redirect("incidents:detail", pk=incident.pk)
     return render(request, "incidents/new.html", {"form": form})
 
@@ -181,5 +190,10 @@ def incident_act(request, pk: int, action: str):
     message = success
     if action == "escalate":
         message = success % {"unit": incident.handling_unit}
-    messages.success(request, message)
+    latest = incident.entries.order_by("-pk").first()
+    if latest is not None and latest.awaiting_sync:  # on a point client, before the sync
+        note = _("Recorded on this PC: the levels above see it after the next sync.")
+        messages.warning(request, f"{message} {note}")
+    else:
+        messages.success(request, message)
     return redirect("incidents:detail", pk=pk)

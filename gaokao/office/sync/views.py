@@ -123,5 +123,9 @@ def conflict_detail(request, pk: int):
         "form": form,
         "may_apply": may_apply,
         "may_keep": sync_conflicts.may_resolve(request.user, conflict, Conflict.Resolution.SERVER),
+        # A number clash (issue 20): the county gives a fresh number.
+        "may_number": sync_conflicts.may_resolve(
+            request.user, conflict, Conflict.Resolution.NUMBER
+        ),
     }
     return render(request, "sync/conflict.html", context)

@@ -26,6 +26,9 @@ def test_r4_every_endpoint_is_described(document):
         ("/api/v1/photos/{photo_id}", "get"),
         ("/api/v1/conflicts", "get"),
         ("/api/v1/conflicts/{conflict_id}/resolve", "post"),
+        ("/api/v1/records", "post"),  # issue 20: incidents, their entries, comments
+        ("/api/v1/notices/attachments/{attachment_id}", "get"),
+        ("/api/v1/version", "get"),  # issue 20: the update check
     }
     described = {(path, method) for path, ops in paths.items() for method in ops}
     assert expected == described
@@ -33,7 +36,8 @@ def test_r4_every_endpoint_is_described(document):
     assert document["components"]["securitySchemes"] == {
         "DeviceAuth": {"type": "http", "scheme": "device"}
     }
-    assert "security" not in paths["/api/v1/enrol"]["post"]  # the one call without a token
+    assert "security" not in paths["/api/v1/enrol"]["post"]  # the calls without a token
+    assert "security" not in paths["/api/v1/version"]["get"]
     assert paths["/api/v1/push"]["post"]["security"] == [{"DeviceAuth": []}]
     put = paths["/api/v1/photos/{photo_id}"]["put"]
     assert "application/octet-stream" in put["requestBody"]["content"]

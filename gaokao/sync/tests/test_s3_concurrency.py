@@ -53,8 +53,10 @@ def test_s3_five_creates_of_one_number_at_once_one_wins(
     people = [create_change(point, 10 + i)["fields"]["id_number"] for i in range(5)]
     changes = [create_change(point, 1, id_number=person) for person in people]
     results = run_together(5, lambda i: push.apply_changes(device, [changes[i]]))
-    assert statuses(results) == {"applied": 1, "refused": 4}, results
-    assert Candidate.objects.count() == 1
+    # Issue 20: the four others are kept, without the number, for the county to number.
+    assert statuses(results) == {"applied": 1, "conflict": 4}, results
+    assert Candidate.objects.exclude(registration_number=None).count() == 1
+    assert Candidate.objects.filter(registration_number=None).count() == 4
 
 
 def test_s3_a_photo_completed_twice_at_once_is_stored_once(postgresql_only, device, make, point):

@@ -16,6 +16,22 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - columns, 0)
 
 
+def no_such_account(username: str) -> str:
+    """Why a demo account is not in this database: most often because this terminal is set
+    up as a point client, whose database is its own (issue 20)."""
+    if settings.GAOKAO_MODE == "client":
+        return _(
+            "%(user)s is not in this point client's database (%(path)s): a client knows the"
+            " central server's accounts only after enrolling. For the code to enrol with, run"
+            " gaokao demo --code %(user)s where the demo server runs (in its folder, without"
+            " GAOKAO_MODE=client or the client's GAOKAO_DATA_DIR)."
+        ) % {"user": username, "path": settings.DATA_DIR}
+    return _(
+        "%(user)s is not in this database (%(path)s): run bin/demo first, in the same folder"
+        " and with the same GAOKAO_DATA_DIR."
+    ) % {"user": username, "path": settings.DATA_DIR}
+
+
 class Command(BaseCommand):
     help = "Set up demo data (a season open today, points, an account per level) and serve it."
 
@@ -36,8 +52,10 @@ class Command(BaseCommand):
         if code:
             try:
                 self.stdout.write(current_code(code))
-            except (ValueError, StaffUser.DoesNotExist) as e:
+            except ValueError as e:
                 raise CommandError(str(e)) from e
+            except StaffUser.DoesNotExist as e:
+                raise CommandError(no_such_account(code)) from e
             return
         call_command("migrate", interactive=False, verbosity=0)
         accounts = ensure_demo()
