@@ -40,7 +40,8 @@ is) but covered by the signature::
 
     {"format": 1, "device": "<device uuid>", "point": "<point code>",
      "changes": <number of changes>, "photos": <number of photos>,
-     "created_at": "<ISO 8601 with offset>", "payload_sha256": "<64 hex digits>"}
+     "created_at": "<ISO 8601 with offset>", "payload_sha256": "<64 hex digits>",
+     "records": {"incidents": <n>, "entries": <n>, "comments": <n>}}   (optional)
 
 The payload, once decrypted, is UTF-8 JSON::
 
@@ -49,6 +50,20 @@ The payload, once decrypted, is UTF-8 JSON::
                  "sha256": "<64 hex digits>", "data": "<Base64 of the photo's bytes>",
                  "source": "camera|upload|network", "note": "<text>"}, ...]}
     (source and note are optional: a camera photo without a note)
+
+and, optionally (issue 20, item 4 — added in the same version 1, as an extension)::
+
+     "records": {"incidents": [<incident>, ...], "entries": [<entry>, ...],
+                 "comments": [<comment>, ...]}
+
+the point's other records that wait for the sync: incidents with their timeline entries
+and comments on candidates, each the object `POST /api/v1/records` takes
+(gaokao.api.schemas.RecordsIn; datetimes as ISO 8601 with offset), under the ids the client
+gave them. They are inside the encrypted payload and so covered by the signature; the
+manifest's "records" gives their numbers. A bundle without "records" (written before this
+extension, or with no such records) holds none; the key is then absent from both the
+manifest and the payload, which are byte for byte what they were before. The records are
+applied by `gaokao.sync.records.receive`, like records by sync.
 
 where a change is the object of the sync contract (gaokao.sync.push): id, kind,
 candidate, base_version, fields, keyed_at (when the point keyed it, E3-E5). This module
@@ -95,6 +110,7 @@ LENGTH = struct.Struct(">Q")  # ciphertext length
 TAG_BYTES = 16
 SIGNATURE_BYTES = 64
 MAX_MANIFEST_BYTES = 4096  # a manifest is about 300 bytes
+RECORD_KINDS = ("incidents", "entries", "comments")  # the payload's optional "records"
 
 NOT_A_BUNDLE = "not_a_bundle"
 UNKNOWN_VERSION = "unknown_version"
@@ -151,6 +167,7 @@ class Manifest:
     photos: int
     created_at: dt.datetime
     payload_sha256: str
+    records: dict[str, int] = field(default_factory=dict)  # kind → number; {} if none
 
 
 @dataclass(frozen=True)
@@ -168,6 +185,7 @@ class Bundle:
     manifest: Manifest
     changes: list[dict[str, Any]]
     photos: list[Photo]
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # RECORD_KINDS
 
 
 # ── the server's key pair ─────────────────────────────────────────────────────────────
@@ -250,13 +268,18 @@ def write_bundle(
     changes: list[dict[str, Any]],
     photos: list[dict[str, Any]],
     created_at: dt.datetime,
+    records: dict[str, list[dict[str, Any]]] | None = None,
 ) -> bytes:
-    """The bundle of `changes` (sync contract objects) and `photos` (dicts with id,
-    candidate, sha256 and data: bytes) for the server, signed by the device."""
+    """The bundle of `changes` (sync contract objects), `photos` (dicts with id,
+    candidate, sha256 and data: bytes) and `records` (incidents, entries, comments as
+    JSON-ready objects of the records contract) for the server, signed by the device."""
     if created_at.tzinfo is None:
         raise ValueError("created_at must be aware")
+    records = {kind: list((records or {}).get(kind) or ()) for kind in RECORD_KINDS}
+    extra = {"records": records} if any(records.values()) else {}
     payload = _canonical(
-        {
+        extra
+        | {
             "changes": list(changes),
             "photos": [
                 {
@@ -281,6 +304,7 @@ def write_bundle(
             "created_at": created_at.isoformat(),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
         }
+        | ({"records": {kind: len(items) for kind, items in records.items()}} if extra else {})
     )
     head = HEADER.pack(MAGIC, VERSION, len(manifest)) + manifest
     ephemeral = X25519PrivateKey.generate()
@@ -409,10 +433,15 @@ def _read(data, server_key, device_key_for) -> Bundle:
         ) from None
     if hashlib.sha256(payload).hexdigest() != manifest.payload_sha256:
         raise BundleRefused(PAYLOAD_HASH, _("The bundle's content does not match its manifest."))
-    changes, photos = _parse_payload(payload)
-    if len(changes) != manifest.changes or len(photos) != manifest.photos:
+    changes, photos, records = _parse_payload(payload)
+    counts = {kind: len(items) for kind, items in records.items() if items}
+    if (
+        len(changes) != manifest.changes
+        or len(photos) != manifest.photos
+        or counts != {kind: n for kind, n in manifest.records.items() if n}
+    ):
         raise BundleRefused(MALFORMED, _("The bundle's content does not match its manifest."))
-    return Bundle(manifest=manifest, changes=changes, photos=photos)
+    return Bundle(manifest=manifest, changes=changes, photos=photos, records=records)
 
 
 def _damaged() -> BundleRefused:
@@ -469,10 +498,17 @@ def _parse_manifest(raw: bytes) -> Manifest:
         photos=_count(m.get("photos")),
         created_at=created_at,
         payload_sha256=digest,
+        records=_record_counts(m.get("records", {})),
     )
 
 
-def _parse_payload(raw: bytes) -> tuple[list[dict[str, Any]], list[Photo]]:
+def _record_counts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not set(value) <= set(RECORD_KINDS):
+        raise _damaged()
+    return {kind: _count(n) for kind, n in value.items()}
+
+
+def _parse_payload(raw: bytes):
     p = _json(raw)
     if not isinstance(p, dict):
         raise _damaged()
@@ -481,7 +517,101 @@ def _parse_payload(raw: bytes) -> tuple[list[dict[str, Any]], list[Photo]]:
         raise _damaged()
     if not all(isinstance(c, dict) for c in changes):
         raise _damaged()
-    return changes, [_parse_photo(item) for item in photos]
+    records = _parse_records(p.get("records", {}))
+    return changes, [_parse_photo(item) for item in photos], records
+
+
+# The records' shape, as the API checks it (gaokao.api.schemas.RecordsIn): key → parser.
+# What the records ask for is checked by gaokao.sync.records, like records by sync.
+def _text_of(limit: int):
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > limit:
+            raise _damaged()
+        return value
+
+    return parse
+
+
+def _optional(parse):
+    return lambda value: None if value is None else parse(value)
+
+
+def _moment(value: Any) -> dt.datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise _damaged()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _damaged() from None
+    if moment.tzinfo is None:
+        raise _damaged()
+    return moment
+
+
+def _codes(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 20:
+        raise _damaged()
+    return [_text_of(7)(code) for code in value]
+
+
+_RECORD_FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
+    # field: (parser, default if absent; ... = required)
+    "incidents": {
+        "id": (_uuid, ...),
+        "point": (_text_of(7), ...),
+        "region": (_optional(_text_of(6)), None),
+        "affected": (_codes, []),
+        "kind": (_text_of(16), ...),
+        "severity": (_text_of(16), ...),
+        "started_at": (_moment, ...),
+        "reported_at": (_optional(_moment), None),
+        "description": (_text_of(2000), ...),
+        "entry": (_optional(_uuid), None),
+        "by": (_text_of(150), ""),
+    },
+    "entries": {
+        "id": (_uuid, ...),
+        "incident": (_uuid, ...),
+        "kind": (_text_of(16), ...),
+        "at": (_moment, ...),
+        "text": (_text_of(2000), ""),
+        "by": (_text_of(150), ""),
+    },
+    "comments": {
+        "id": (_uuid, ...),
+        "candidate": (_uuid, ...),
+        "text": (_text_of(400), ""),
+        "base_version": (_count, ...),
+        "written_at": (_optional(_moment), None),
+        "by": (_text_of(150), ""),
+    },
+}
+
+
+def _parse_records(value: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(value, dict) or not set(value) <= set(RECORD_KINDS):
+        raise _damaged()
+    records = {}
+    for kind in RECORD_KINDS:
+        items = value.get(kind, [])
+        if not isinstance(items, list):
+            raise _damaged()
+        records[kind] = [_parse_record(_RECORD_FIELDS[kind], item) for item in items]
+    return records
+
+
+def _parse_record(fields, item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise _damaged()
+    out = {}
+    for name, (parse, default) in fields.items():
+        if name in item:
+            out[name] = parse(item[name])
+        elif default is ...:
+            raise _damaged()
+        else:
+            out[name] = default
+    return out
 
 
 def _parse_photo(item: Any) -> Photo:

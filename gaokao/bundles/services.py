@@ -11,6 +11,12 @@ the server receives the changes: a change keyed while its window was open is app
 the import comes within the grace after the close (gaokao.sync.offline), and otherwise
 waits as a conflict 截止后修改 for the county.
 
+The point's other records on the disc (issue 20: incidents, their timeline entries,
+comments) go to `gaokao.sync.records.receive` with via="bundle", as by sync: a device
+reports only its own point's records, each is stored once by its id however often it
+arrives (disc twice, disc then sync), and a comment the county changed meanwhile is
+refused, never overwritten.
+
 Only the county of the device's point imports its bundles: the county is the level that
 receives the point's records (S9), and its staff know the point's people and disc.
 """
@@ -52,6 +58,7 @@ from gaokao.sync.errors import shown
 from gaokao.sync.keys import parse_public_key
 from gaokao.sync.models import Device, PhotoUpload, Receipt
 from gaokao.sync.push import apply_changes
+from gaokao.sync.records import receive as receive_records
 
 MAX_BYTES = 200 * 1024 * 1024  # a point's photos and changes; a CD holds 700 MB
 KEEP = dt.timedelta(days=1)  # a checked file waits this long for its confirmation
@@ -82,6 +89,9 @@ class Summary:
     already_received: int  # changes whose id the server has a receipt for
     photos: int
     photos_received: int  # photos already complete on the server
+    incidents: int = 0
+    entries: int = 0
+    comments: int = 0
 
     @property
     def new_changes(self) -> int:
@@ -98,6 +108,7 @@ class Problem:
     name: str
     message: str
     earlier: bool = False  # refused when it first arrived (by sync or an earlier import)
+    kind: str = ""  # for the point's other records: incident, entry or comment
 
 
 @dataclass
@@ -108,6 +119,8 @@ class ImportResult:
     conflicts: list[Problem] = field(default_factory=list)
     photos: dict[str, int] = field(default_factory=dict)
     photo_problems: list[Problem] = field(default_factory=list)
+    records: dict[str, int] = field(default_factory=dict)  # applied, duplicate, refused
+    record_problems: list[Problem] = field(default_factory=list)
 
 
 # ── verifying ─────────────────────────────────────────────────────────────────────────
@@ -229,6 +242,9 @@ def _summary(bundle: Bundle, device: Device, digest: str, size: int) -> Summary:
         already_received=received,
         photos=len(bundle.photos),
         photos_received=photos_received,
+        incidents=len(bundle.records.get("incidents") or ()),
+        entries=len(bundle.records.get("entries") or ()),
+        comments=len(bundle.records.get("comments") or ()),
     )
 
 
@@ -263,6 +279,7 @@ def apply(data: bytes, user: Any, *, request=None) -> ImportResult:
         )
         (conflicts if r["status"] == "conflict" else refused).append(problem)
     photos, photo_problems = _apply_photos(device, bundle.photos, labels)
+    record_counts, record_problems = _apply_records(device, bundle, labels)
     record(
         Action.BUNDLE_IMPORTED,
         actor=user,
@@ -275,6 +292,7 @@ def apply(data: bytes, user: Any, *, request=None) -> ImportResult:
         created_at=bundle.manifest.created_at.isoformat(),
         changes=counts,
         photos=photos,
+        records=record_counts,
     )
     return ImportResult(
         summary=summary,
@@ -283,7 +301,29 @@ def apply(data: bytes, user: Any, *, request=None) -> ImportResult:
         conflicts=conflicts,
         photos=photos,
         photo_problems=photo_problems,
+        records=record_counts,
+        record_problems=record_problems,
     )
+
+
+def _apply_records(device: Device, bundle: Bundle, labels):
+    """The incidents, entries and comments of the disc, as sync would receive them."""
+    counts = {"applied": 0, "duplicate": 0, "refused": 0}
+    if not any(bundle.records.values()):
+        return counts, []
+    results = receive_records(device, bundle.records, via="bundle")
+    candidates = {str(c["id"]): str(c["candidate"]) for c in bundle.records.get("comments", ())}
+    problems = []
+    for r in results:
+        earlier = r["status"] == "duplicate" and r.get("original_status") == "refused"
+        counts[r["status"]] += 1
+        if r["status"] == "refused" or earlier:
+            candidate = candidates.get(r["id"], "") if r["kind"] == "comment" else ""
+            message = r["message"] or ""
+            problems.append(
+                _problem(r["id"], candidate, labels, message, earlier=earlier, kind=r["kind"])
+            )
+    return counts, problems
 
 
 def _labels(bundle: Bundle, user: Any) -> dict[str, tuple[str, str]]:
@@ -300,6 +340,7 @@ def _labels(bundle: Bundle, user: Any) -> dict[str, tuple[str, str]]:
                 shown(name, 50) if isinstance(name, str) else "",
             )
     candidates = {_text(c.get("candidate")) for c in bundle.changes}
+    candidates |= {str(c["candidate"]) for c in bundle.records.get("comments", ())}
     ids = _uuids(candidates | {p.candidate for p in bundle.photos})
     visible = Candidate.objects.visible_to(user)
     for chunk in _chunks(ids):

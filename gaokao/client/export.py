@@ -4,6 +4,10 @@ The bundle carries the same changes, under the same ids, that sync would send, s
 county importing it and a later sync of this client apply each of them once. Entries
 written to a bundle are frozen like sent ones and stay in the outbox until the server
 acknowledges them (by a sync after the import), so a lost disc loses nothing.
+
+The point's other records waiting for the sync (issue 20: incidents, their timeline
+entries, comments) go on the disc too, under their ids, and likewise stay pending here:
+the next sync sends them again and the centre answers that it has them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from gaokao.candidates.models import Candidate
 from gaokao.client.capture import candidate_changed
 from gaokao.client.enrolment import load_device_key
 from gaokao.client.models import ClientState, Outbox
+from gaokao.client.records import batch as pending_records
 from gaokao.client.sync import SyncError, basis_of, finalize, photo_bytes, predicted, require_state
 
 
@@ -33,6 +38,7 @@ class Exported:
     photos: int
     missing_photos: int
     size: int
+    records: int = 0  # incidents, entries and comments
 
 
 def requeue_refused() -> int:
@@ -123,7 +129,11 @@ def export_bundle(
                     "data": data,
                 }
             )
-        if not changes and not photos:
+        records, _sent = pending_records(
+            state, limit=None, with_changes={c["candidate"] for c in changes}
+        )
+        n_records = sum(len(items) for items in records.values())
+        if not changes and not photos and not n_records:
             raise SyncError(_("Nothing is waiting to be sent: no bundle was written."))
         content = write_bundle(
             device_id=state.device_id,
@@ -132,6 +142,7 @@ def export_bundle(
             point_code=state.point_code,
             changes=changes,
             photos=photos,
+            records=records,
             created_at=now or timezone.now(),
         )
         # Written beside the target and renamed: a half-written file never has its name.
@@ -156,4 +167,5 @@ def export_bundle(
         photos=len(photos),
         missing_photos=missing,
         size=len(content),
+        records=n_records,
     )

@@ -93,14 +93,18 @@ def pending_counts() -> dict[str, int]:
     }
 
 
-def batch(state: ClientState) -> tuple[dict[str, list], dict[str, Any]]:
-    """What goes up now, and the local record behind each id sent."""
+def batch(
+    state: ClientState, *, limit: int | None = BATCH, with_changes: Any = ()
+) -> tuple[dict[str, list], dict[str, Any]]:
+    """What goes up now, and the local record behind each id sent. The disc bundle (E5)
+    takes all (`limit` None), and comments on the candidates `with_changes` whose
+    pending changes go on the same disc ahead of them."""
     sent: dict[str, Any] = {}
     incidents = list(
         Incident.objects.filter(upload=Upload.PENDING)
         .select_related("point", "region", "reported_by")
         .prefetch_related("affected_points")
-        .order_by("reported_at", "pk")[:BATCH]
+        .order_by("reported_at", "pk")[:limit]
     )
     entries = list(
         IncidentEntry.objects.filter(upload=Upload.PENDING)
@@ -108,15 +112,19 @@ def batch(state: ClientState) -> tuple[dict[str, list], dict[str, Any]]:
         # On an incident the server has, or that goes up with them.
         .filter(Q(incident__upload=Upload.DONE) | Q(incident__in=[i.pk for i in incidents]))
         .select_related("incident", "by")
-        .order_by("at", "pk")[:BATCH]
+        .order_by("at", "pk")[:limit]
     )
     waiting = Outbox.objects.filter(kind=Outbox.Kind.CHANGE, state=Outbox.State.PENDING)
     comments = list(
         Comment.objects.filter(upload=Upload.PENDING)
         # Not before the candidate itself is on the server.
-        .exclude(candidate_id__in=waiting.values("candidate_id"))
+        .exclude(
+            candidate_id__in=waiting.exclude(candidate_id__in=list(with_changes)).values(
+                "candidate_id"
+            )
+        )
         .select_related("written_by")
-        .order_by("written_at", "pk")[:BATCH]
+        .order_by("written_at", "pk")[:limit]
     )
     body = {
         "incidents": [_incident_out(i) for i in incidents],

@@ -232,13 +232,16 @@ def receive_comment(device: Device, item: dict[str, Any], *, via: str = "sync") 
 # ── all of them ────────────────────────────────────────────────────────────────────────
 
 
-def receive(device: Device, records: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def receive(
+    device: Device, records: dict[str, list[dict[str, Any]]], *, via: str = "sync"
+) -> list[dict[str, Any]]:
     """Incidents first, then the entries (oldest first: they may be on those incidents),
-    then comments; one result for each, in that order."""
+    then comments; one result for each, in that order. `via`: "sync", or "bundle" for the
+    records of a disc bundle the county imports (E5), kept on the comments' receipts."""
     results = [receive_incident(device, item) for item in records.get("incidents") or ()]
     entries = sorted(records.get("entries") or (), key=lambda item: item["at"])
     results += [receive_entry(device, item) for item in entries]
-    results += [receive_comment(device, item) for item in records.get("comments") or ()]
+    results += [receive_comment(device, item, via=via) for item in records.get("comments") or ()]
     return results
 
 

@@ -26,7 +26,7 @@ class Writer:
     def __init__(self, device: Device, key: Ed25519PrivateKey):
         self.device, self.key = device, key
 
-    def __call__(self, changes, photos=(), *, point_code=None) -> bytes:
+    def __call__(self, changes, photos=(), *, point_code=None, records=None) -> bytes:
         return bf.write_bundle(
             device_id=self.device.pk,
             device_private_key=self.key,
@@ -34,6 +34,7 @@ class Writer:
             point_code=point_code or self.device.point.code,
             changes=list(changes),
             photos=list(photos),
+            records=records,
             created_at=timezone.now() - dt.timedelta(hours=30),
         )
 

@@ -77,6 +77,18 @@ class Command(BaseCommand):
                 "photos_received": summary.photos_received,
             }
         )
+        if summary.incidents or summary.entries or summary.comments:
+            self.stdout.write(
+                _(
+                    "Also %(incidents)d incidents, %(entries)d entries on incidents and"
+                    " %(comments)d comments on candidates."
+                )
+                % {
+                    "incidents": summary.incidents,
+                    "entries": summary.entries,
+                    "comments": summary.comments,
+                }
+            )
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was changed."))
             return
@@ -99,3 +111,13 @@ class Command(BaseCommand):
         )
         for problem in [*result.conflicts, *result.refused, *result.photo_problems]:
             self.stdout.write(f"  {problem.number} {problem.name}: {problem.message}")
+        if any(result.records.values()):
+            self.stdout.write(
+                _(
+                    "Incidents, entries and comments: %(applied)d stored, %(duplicate)d"
+                    " received before, %(refused)d refused."
+                )
+                % result.records
+            )
+        for problem in result.record_problems:
+            self.stdout.write(f"  {problem.kind} {problem.id}: {problem.message}")

@@ -311,6 +311,14 @@ class Command(BaseCommand):
                 "size": result.size,
             }
         )
+        if result.records:
+            self.stdout.write(
+                _(
+                    "The bundle also holds %(n)d incidents, entries and comments; they stay"
+                    " waiting here until a sync, which stores nothing twice."
+                )
+                % {"n": result.records}
+            )
         if result.again:
             self.stdout.write(
                 _(
