@@ -174,6 +174,9 @@ CandidateOut = create_model(
     identity_verified_at=(dt.datetime | None, ...),
     review_state=(str, ...),
     review_reason=(str, ...),
+    # O3: the city let a candidate without a card go on without a read of the new card.
+    card_waived_at=(dt.datetime | None, None),
+    card_waived_reason=(str, ""),
 )
 
 

@@ -31,6 +31,10 @@ class Action(models.TextChoices):
     DUPLICATE_REFUSED = "candidates.duplicate_refused", _("Duplicate registration refused")
     CANDIDATE_REVIEWED = "candidates.reviewed", _("Identity path reviewed")
     IDENTITY_VERIFIED = "candidates.identity_verified", _("Identity verified with the ID card")
+    CARD_WAIVED = (
+        "candidates.card_waived",
+        _("Registration without a card read allowed by the city"),
+    )
     POINT_CHECKS_RECORDED = "candidates.point_checks", _("Documents, fee and eligibility recorded")
     LOGIN_CARDS_ISSUED = "candidates.login_cards", _("Login cards issued")
     CANDIDATE_DATA_SAVED = "candidates.data_saved", _("Candidate saved their data")

@@ -124,6 +124,13 @@ class Candidate(BlindIndexedModel):
         "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # O3: a candidate without a card goes on once the new card is read at the point
+    # (identity_verified_at), or by the city's decision, recorded with its reason.
+    card_waived_by = models.ForeignKey(
+        "accounts.StaffUser", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    card_waived_at = models.DateTimeField(_("card read waived at"), null=True, blank=True)
+    card_waived_reason = models.CharField(_("why no card is read"), max_length=200, blank=True)
 
     # Documents, fee and eligibility checked at the point (S5).
     documents_received = models.BooleanField(_("documents received"), default=False)

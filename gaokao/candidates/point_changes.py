@@ -20,7 +20,7 @@ from gaokao.candidates.models import Candidate, IdentitySource, initial_review_s
 from gaokao.candidates.own_data import DATA_FIELDS
 from gaokao.candidates.point_checks import check_point_checks
 from gaokao.candidates.rows import ROW_MODELS, replace_rows
-from gaokao.candidates.services import refuse_duplicate
+from gaokao.candidates.services import refuse_duplicate, routed_path
 from gaokao.numbering.services import RangeRefused, allocate_number, claim_number
 from gaokao.regions.models import RegistrationPoint
 from gaokao.seasons.models import Season
@@ -62,7 +62,11 @@ def create_from_point(
             _("The registration number %(number)s is used already.") % {"number": number},
             code="number_used",
         )
-    path = identity["eligibility_path"]
+    # A resident ID number of another province takes the out-of-province path (O1).
+    path = routed_path(
+        season, identity["document_type"], identity["id_number"], identity["eligibility_path"]
+    )
+    identity = {**identity, "eligibility_path": path}
     candidate = Candidate(
         id=candidate_id,
         season=season,

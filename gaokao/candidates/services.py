@@ -30,6 +30,7 @@ from gaokao.candidates.errors import IntakeRefused
 from gaokao.candidates.models import (
     REVIEWING_LEVEL,
     Candidate,
+    EligibilityPath,
     EligibilityResult,
     IdentitySource,
     ReviewState,
@@ -257,10 +258,23 @@ def take_in_manually(
     )
 
 
+def routed_path(season: Season, document_type: str, id_number: str, path: str) -> str:
+    """O1: a resident ID number of another province (its first two digits are not the
+    province's) belongs on the out-of-province path (外省户籍随迁子女), however it was read:
+    the county reviews it and the residence documents, instead of a normal registration.
+    Every other identity keeps the path it came with."""
+    foreign = document_type == RESIDENT_ID and id_number[:2] != season.province.code[:2]
+    return EligibilityPath.MIGRANT if path == EligibilityPath.NORMAL and foreign else path
+
+
 def _take_in(season, point, track_code, identity, *, by, request, **fields) -> Candidate:
     check_window(season, point, track_code)
     number = validate_identity(identity)
     refuse_duplicate(season, number, point, by, request)
+    path = fields.get("eligibility_path", EligibilityPath.NORMAL)
+    routed = routed_path(season, identity.document_type, number, path)
+    if routed != path:
+        fields |= {"eligibility_path": routed, "review_state": initial_review_state(routed)}
     # The outer boundary of an intake and its number claim: it commits on its own, so a
     # number is never held by a caller's transaction that could still roll back.
     with transaction.atomic(durable=True):
@@ -354,6 +368,53 @@ def verify_with_card(candidate: Candidate, card: CardData, *, by: Any, request=N
     candidate.save()
     record(
         Action.IDENTITY_VERIFIED, request=request, actor=by, unit=candidate.point, target=candidate
+    )
+    changes.candidate_changed(candidate.pk)
+    candidate.refresh_from_db()
+    return candidate
+
+
+def may_waive_card(user: Any, candidate: Candidate) -> bool:
+    """O3: the city office decides for a candidate of its own who registered without a card
+    and has not had a new one read yet."""
+    return (
+        getattr(user, "role", None) == "city"
+        and candidate.eligibility_path == EligibilityPath.NO_CARD
+        and candidate.identity_verified_at is None
+        and candidate.card_waived_at is None
+    )
+
+
+@transaction.atomic
+def waive_card_read(candidate: Candidate, *, reason: str, by: Any, request=None) -> Candidate:
+    """O3: the city lets a candidate without a card go on without a read of the new card,
+    for the reason it gives (kept on the record and in the audit trail). A check by hand at
+    the point is not enough for such a candidate; this decision or the new card is."""
+    if not Candidate.objects.visible_to(by).filter(pk=candidate.pk).exists():
+        raise IntakeRefused(_("This candidate is not in your jurisdiction."), code="not_visible")
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    if not may_waive_card(by, candidate):
+        raise IntakeRefused(
+            _(
+                "Only the city office decides this, for a candidate registered without a card"
+                " whose new card has not been read."
+            ),
+            code="not_waivable",
+        )
+    reason = clean_text(reason)
+    if not reason:
+        raise IntakeRefused(_("Give the reason: it is kept with the decision."), code="reason")
+    candidate.card_waived_by, candidate.card_waived_at = by, timezone.now()
+    candidate.card_waived_reason = reason[:200]
+    candidate.version = F("version") + 1
+    candidate.save()
+    record(
+        Action.CARD_WAIVED,
+        request=request,
+        actor=by,
+        unit=candidate.point,
+        target=candidate,
+        reason=candidate.card_waived_reason,
     )
     changes.candidate_changed(candidate.pk)
     candidate.refresh_from_db()

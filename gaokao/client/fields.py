@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 DATE_FIELDS = frozenset({"birth_date"})
-DATETIME_FIELDS = frozenset({"identity_verified_at"})
+DATETIME_FIELDS = frozenset({"identity_verified_at", "card_waived_at"})
 
 
 def values_of(candidate: Candidate) -> dict[str, Any]:

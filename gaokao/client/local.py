@@ -389,7 +389,7 @@ def apply_snapshot(snapshot: dict[str, Any], season: Season, point: Registration
     source = snapshot.get("fields") if isinstance(snapshot.get("fields"), dict) else snapshot
     synced = {name: source[name] for name in SYNC_FIELDS if name in source}
     values = {name: from_json(name, v) for name, v in synced.items() if name not in ROW_FIELDS}
-    values |= {name: source[name] for name in PULLED_FIELDS if name in source}
+    values |= {name: from_json(name, source[name]) for name in PULLED_FIELDS if name in source}
     version = int(snapshot.get("version") or 1)
     if snapshot.get("stage"):
         values["stage"] = snapshot["stage"]

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates.errors import CandidateRefused
-from gaokao.candidates.models import Candidate, IdentitySource
+from gaokao.candidates.models import Candidate, EligibilityPath, IdentitySource
 from gaokao.candidates.stage import check_editable
 from gaokao.lib.text import clean_text
 from gaokao.photos.models import CandidatePhoto
@@ -92,10 +92,16 @@ def proofread_q() -> Q:
 
 # Candidates whose identity needs no check by hand, or had one for the name and number
 # they have now.
+# O3: for a candidate registered without a card, a check by hand is not enough: the new
+# card read at the point, or the city's recorded decision (services.waive_card_read).
 IDENTITY_CHECKED = (
     Q(identity_source=IdentitySource.READER)
     | Q(identity_verified_at__isnull=False)
-    | Q(identity_check__name=F("name"), identity_check__id_number_index=F("id_number_index"))
+    | Q(card_waived_at__isnull=False)
+    | (
+        ~Q(eligibility_path=EligibilityPath.NO_CARD)
+        & Q(identity_check__name=F("name"), identity_check__id_number_index=F("id_number_index"))
+    )
 )
 
 
@@ -146,7 +152,18 @@ def confirmation_blockers(candidate: Candidate) -> list[str]:
     reasons = []
     if not candidate.identity_cleared:
         reasons.append(str(_("The identity review is not approved.")))
-    if not identity_checked(candidate):
+    if not identity_checked(candidate) and candidate.eligibility_path == EligibilityPath.NO_CARD:
+        reasons.append(
+            str(
+                _(
+                    "Registered without a card (O3): read the new card with the ID card reader"
+                    " when the candidate has it, or ask the city office to decide, with a"
+                    " reason, that the candidate goes on without it. A check by hand is not"
+                    " enough."
+                )
+            )
+        )
+    elif not identity_checked(candidate):
         reasons.append(
             str(
                 _(
@@ -341,6 +358,14 @@ def record_identity_check(
         raise ProofreadingRefused(
             _("The identity is verified with the ID card reader; no check by hand is needed."),
             code="not_needed",
+        )
+    if current.eligibility_path == EligibilityPath.NO_CARD:
+        raise ProofreadingRefused(
+            _(
+                "Registered without a card (O3): a check by hand is not enough. Read the new"
+                " card with the ID card reader, or ask the city office to decide."
+            ),
+            code="no_card",
         )
     note = clean_note(note, required=False)
     previous = IdentityCheck.objects.filter(candidate=current).first()

@@ -53,7 +53,7 @@ SYNC_FIELDS = (*IDENTITY_FIELDS, *POINT_FIELDS, *DATA_FIELDS, *ROW_FIELDS, VERIF
 UPDATE_FIELDS = (*POINT_FIELDS, *DATA_FIELDS, *ROW_FIELDS, VERIFIED)
 # Decided by the offices above the point (O1–O3): pulled for the client to show and to
 # print login cards by, never pushed.
-PULLED_FIELDS = ("review_state", "review_reason")
+PULLED_FIELDS = ("review_state", "review_reason", "card_waived_at", "card_waived_reason")
 
 KINDS = ("create", "update")
 VIAS = ("sync", "bundle")

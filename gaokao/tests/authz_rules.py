@@ -192,6 +192,7 @@ RULES: dict[str, Rule] = {
     "candidates:detail": office(scoped=True),
     "candidates:checks": office(POINT, methods="POST", scoped=True),
     "candidates:review": office(COUNTY, CITY, methods="POST", scoped=True),
+    "candidates:waive_card": office(CITY, methods="POST", scoped=True),  # O3
     "candidates:verify_card": office(POINT, methods="POST", scoped=True),
     "candidates:reset_confirmation": office(POINT, methods="POST", scoped=True),
     "candidates:review_form": office(POINT, COUNTY, scoped=True),

@@ -88,6 +88,16 @@ class PointChecksForm(StyledForm):
         return self.paid_fen if self.cleaned_data.get("fee_yuan") == self.PAID else None
 
 
+class WaiveCardForm(StyledForm):
+    """O3: the city lets a candidate without a card go on without a read of the new card."""
+
+    reason = forms.CharField(
+        label=_("Why the candidate goes on without a card read"),
+        max_length=200,
+        help_text=_("Kept on the record and in the audit trail."),
+    )
+
+
 class ReviewForm(StyledForm):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]

@@ -23,7 +23,7 @@ from gaokao.audit.models import Action
 from gaokao.audit.services import record
 from gaokao.candidates import services
 from gaokao.candidates.errors import CandidateRefused
-from gaokao.candidates.models import REVIEWING_LEVEL, Candidate, ReviewState
+from gaokao.candidates.models import REVIEWING_LEVEL, Candidate, EligibilityPath, ReviewState
 from gaokao.candidates.services import ManualIdentity
 from gaokao.codes.models import Code, Table
 from gaokao.documents.login_cards import (
@@ -35,7 +35,13 @@ from gaokao.documents.login_cards import (
 from gaokao.documents.review_form import EligibilityReviewForm, render_eligibility_review_form
 from gaokao.idcard.cards import CardIdentity, InvalidCard
 from gaokao.lib.text import clean_text
-from gaokao.office.candidates.forms import ManualIntakeForm, PointChecksForm, ReviewForm, TrackForm
+from gaokao.office.candidates.forms import (
+    ManualIntakeForm,
+    PointChecksForm,
+    ReviewForm,
+    TrackForm,
+    WaiveCardForm,
+)
 from gaokao.privacy import services as privacy
 from gaokao.privacy.lookups import by_index
 from gaokao.regions.jurisdiction import get_visible_or_404
@@ -121,11 +127,18 @@ def intake_card(request):
             by=request.user,
             request=request,
         )
-        return {
+        answer = {
             "registration_number": candidate.registration_number,
             "name": candidate.name,
             "url": reverse("candidates:detail", args=[candidate.pk]),
         }
+        if candidate.eligibility_path == EligibilityPath.MIGRANT:  # routed there (O1)
+            answer["note"] = _(
+                "The ID number is not of this province: taken in as a child of migrant"
+                " workers (O1). Print the eligibility review form; the county reviews it with"
+                " the residence documents before a login card can be issued."
+            )
+        return answer
 
     return _with_card(request, take_in)
 
@@ -206,6 +219,7 @@ def _render_detail(
         "track": _track_names().get(candidate.subject_track, candidate.subject_track),
         "checks_form": checks_form or (_checks_form(candidate) if is_point else None),
         "review_form": ReviewForm() if reviewable else None,
+        "waive_form": WaiveCardForm() if services.may_waive_card(request.user, candidate) else None,
         "blockers": services.login_card_blockers(candidate),
         "is_point": is_point,
         "photo": candidate.photos.filter(is_current=True).first(),
@@ -288,6 +302,27 @@ def review(request, pk):
             messages.error(request, " ".join(e.messages))
         else:
             messages.success(request, _("The review is recorded."))
+    return redirect("candidates:detail", pk=candidate.pk)
+
+
+@roles_required(Role.CITY)
+@require_POST
+def waive_card(request, pk):
+    """O3: the city's decision that a candidate without a card goes on without a read of
+    the new card, with the reason."""
+    candidate = _candidate(request, pk)
+    form = WaiveCardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason: it is kept with the decision."))
+    else:
+        try:
+            services.waive_card_read(
+                candidate, reason=form.cleaned_data["reason"], by=request.user, request=request
+            )
+        except CandidateRefused as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, _("Recorded: the candidate goes on without a card read."))
     return redirect("candidates:detail", pk=candidate.pk)
 
 

@@ -21,13 +21,15 @@ def candidate(codes, season, point):
 
 @pytest.fixture
 def keyed_in(codes, season, point):
-    """Keyed in by hand without a card (O3), approved by the city, not verified with a card."""
+    """Keyed in by hand from another identity document (O2), approved by the city, not
+    verified with a card: the case a check by hand is for (without a card, O3, it is not
+    enough: gaokao/candidates/tests/test_issue21_o3_no_card.py)."""
     return CandidateFactory(
         season=season,
         point=point,
         identity_source=IdentitySource.MANUAL,
         identity_verified_at=None,
-        eligibility_path=EligibilityPath.NO_CARD,
+        eligibility_path=EligibilityPath.OTHER_DOCUMENT,
         review_state=ReviewState.APPROVED,
     )
 

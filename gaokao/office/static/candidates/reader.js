@@ -50,7 +50,7 @@
       var track = intake.querySelector("select[name=subject_track]").value;
       return send(intake, { subject_track: track, card: card }).then(function (answer) {
         if (!answer.ok) { show(intake, false, answer.error); return; }
-        show(intake, true, answer.registration_number + " " + answer.name);
+        show(intake, true, answer.registration_number + " " + answer.name + (answer.note ? "：" + answer.note : ""));
         var row = document.createElement("tr");
         var link = document.createElement("a");
         link.href = answer.url;
