@@ -35,6 +35,10 @@ class Action(models.TextChoices):
         "candidates.card_waived",
         _("Registration without a card read allowed by the city"),
     )
+    REVIEW_RESUBMITTED = (
+        "candidates.review_resubmitted",
+        _("Rejected identity resubmitted for review"),
+    )
     POINT_CHECKS_RECORDED = "candidates.point_checks", _("Documents, fee and eligibility recorded")
     LOGIN_CARDS_ISSUED = "candidates.login_cards", _("Login cards issued")
     CANDIDATE_DATA_SAVED = "candidates.data_saved", _("Candidate saved their data")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gaokao.accounts import throttle
 from gaokao.accounts.services import generate_password
-from gaokao.audit.models import Action
+from gaokao.audit.models import Action, AuditEvent
 from gaokao.audit.services import record
 from gaokao.candidates import changes
 from gaokao.candidates.change_path import Change, Origin, apply_change, window_for_track
@@ -352,6 +352,60 @@ def review(candidate: Candidate, *, approve: bool, reason: str, by: Any, request
     )
     candidate.refresh_from_db()
     return candidate
+
+
+@transaction.atomic
+def resubmit_review(
+    candidate: Candidate, *, version: int, note: str, by: Any, request=None
+) -> Candidate:
+    """O1-O3: the point sends a rejected identity back to the office that reviews it, saying
+    what it fixed or brought (the note). The review awaits that office again; every attempt
+    stays in the audit trail (`review_attempts`)."""
+    if getattr(by, "role", None) != "point" or by.point_id != candidate.point_id:
+        raise IntakeRefused(_("Only the candidate's point resubmits its review."), code="not_point")
+    current = _locked(candidate, version)
+    if current.review_state != ReviewState.REJECTED:
+        raise IntakeRefused(
+            _("Only a rejected review can be resubmitted; this one is %(state)s."),
+            code="not_rejected",
+            params={"state": current.get_review_state_display()},
+        )
+    note = clean_text(note)
+    if not note:
+        raise IntakeRefused(
+            _("Say what was fixed or brought since the rejection; the reviewer reads it."),
+            code="note",
+        )
+    current.review_state = ReviewState.PENDING
+    current.version = F("version") + 1
+    current.save(update_fields=["review_state", "version", "updated_at"])
+    record(
+        Action.REVIEW_RESUBMITTED,
+        request=request,
+        actor=by,
+        unit=current.point,
+        target=current,
+        note=note[:200],
+        rejected_for=current.review_reason,
+    )
+    current.refresh_from_db()
+    return current
+
+
+def review_attempts(candidate: Candidate) -> list[AuditEvent]:
+    """The chain of the identity's reviews and resubmissions, oldest first; a review's
+    decision as people read it in `outcome`."""
+    events = list(
+        AuditEvent.objects.filter(
+            target_type="candidates.candidate",
+            target_id=str(candidate.pk),
+            action__in=(Action.CANDIDATE_REVIEWED, Action.REVIEW_RESUBMITTED),
+        ).order_by("at", "seq")
+    )
+    for event in events:
+        result = (event.detail or {}).get("result")
+        event.outcome = ReviewState(result).label if result in ReviewState.values else ""
+    return events
 
 
 @transaction.atomic

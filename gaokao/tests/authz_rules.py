@@ -193,6 +193,7 @@ RULES: dict[str, Rule] = {
     "candidates:checks": office(POINT, methods="POST", scoped=True),
     "candidates:review": office(COUNTY, CITY, methods="POST", scoped=True),
     "candidates:waive_card": office(CITY, methods="POST", scoped=True),  # O3
+    "candidates:resubmit_review": office(POINT, methods="POST", scoped=True),
     "candidates:verify_card": office(POINT, methods="POST", scoped=True),
     "candidates:reset_confirmation": office(POINT, methods="POST", scoped=True),
     "candidates:review_form": office(POINT, COUNTY, scoped=True),

@@ -49,6 +49,8 @@ SERVER_ONLY_PAGES = frozenset(
         "accounts:issued_done",
         "accounts:action",
         "candidates:reviews",  # the county's and city's identity reviews
+        "candidates:resubmit_review",  # the review state is the centre's (pulled, never pushed)
+        "candidates:waive_card",  # the city's decision (O3)
         "notices:new",  # the notice board is fed from the server
         "notices:withdraw",
         "payments-office:categories",  # the province's professional exam categories

@@ -98,6 +98,17 @@ class WaiveCardForm(StyledForm):
     )
 
 
+class ResubmitForm(StyledForm):
+    """O1-O3: a rejected identity sent back for review, with what was fixed or brought."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("What was fixed or brought since the rejection"),
+        max_length=200,
+        help_text=_("The reviewer reads it with the candidate's documents."),
+    )
+
+
 class ReviewForm(StyledForm):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]

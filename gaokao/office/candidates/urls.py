@@ -18,6 +18,7 @@ urlpatterns = [
     path("<uuid:pk>/checks/", views.point_checks, name="checks"),
     path("<uuid:pk>/review/", views.review, name="review"),
     path("<uuid:pk>/waive-card/", views.waive_card, name="waive_card"),
+    path("<uuid:pk>/resubmit-review/", views.resubmit_review, name="resubmit_review"),
     path("<uuid:pk>/verify-card/", views.verify_card, name="verify_card"),
     path("<uuid:pk>/reset-confirmation/", views.reset_confirmation, name="reset_confirmation"),
     path("<uuid:pk>/review-form.pdf", views.review_form_pdf, name="review_form"),

@@ -38,6 +38,7 @@ from gaokao.lib.text import clean_text
 from gaokao.office.candidates.forms import (
     ManualIntakeForm,
     PointChecksForm,
+    ResubmitForm,
     ReviewForm,
     TrackForm,
     WaiveCardForm,
@@ -46,7 +47,7 @@ from gaokao.privacy import services as privacy
 from gaokao.privacy.lookups import by_index
 from gaokao.regions.jurisdiction import get_visible_or_404
 from gaokao.seasons import current
-from gaokao.web import one_time
+from gaokao.web import modes, one_time
 from gaokao.web.access import roles_required
 
 ISSUED = "issued_login_cards"
@@ -210,6 +211,7 @@ def _render_detail(
     full_id_number: str | None = None,
 ):
     is_point = request.user.role == Role.POINT
+    rejected_here = is_point and candidate.review_state == ReviewState.REJECTED
     reviewable = (
         services.may_review(request.user, candidate)
         and candidate.review_state == ReviewState.PENDING
@@ -220,6 +222,14 @@ def _render_detail(
         "checks_form": checks_form or (_checks_form(candidate) if is_point else None),
         "review_form": ReviewForm() if reviewable else None,
         "waive_form": WaiveCardForm() if services.may_waive_card(request.user, candidate) else None,
+        # A rejected review is resubmitted where reviews are decided: never on the client.
+        "resubmit_form": (
+            ResubmitForm(initial={"version": candidate.version})
+            if rejected_here and modes.served("candidates:resubmit_review")
+            else None
+        ),
+        "resubmit_elsewhere": rejected_here and not modes.served("candidates:resubmit_review"),
+        "review_attempts": services.review_attempts(candidate),
         "blockers": services.login_card_blockers(candidate),
         "is_point": is_point,
         "photo": candidate.photos.filter(is_current=True).first(),
@@ -302,6 +312,30 @@ def review(request, pk):
             messages.error(request, " ".join(e.messages))
         else:
             messages.success(request, _("The review is recorded."))
+    return redirect("candidates:detail", pk=candidate.pk)
+
+
+@points_only
+@require_POST
+def resubmit_review(request, pk):
+    """O1-O3: the point sends a rejected identity back for review, saying what it fixed."""
+    candidate = _candidate(request, pk)
+    form = ResubmitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what was fixed or brought since the rejection."))
+    else:
+        try:
+            services.resubmit_review(
+                candidate,
+                version=form.cleaned_data["version"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+                request=request,
+            )
+        except CandidateRefused as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, _("Resubmitted: the review awaits the office again."))
     return redirect("candidates:detail", pk=candidate.pk)
 
 
