@@ -185,6 +185,13 @@ class RegistrationPayable:
         if registration.status == Registration.Status.LAPSED:
             raise ProfessionalRefused(_("Choose the category again before paying."), code="lapsed")
         category = registration.category
+        if not category.is_active or category.fee_fen <= 0:
+            # No longer offered (the province's 专业考试类别 screen): nothing more is paid for it.
+            raise ProfessionalRefused(
+                _("%(category)s is no longer offered; it cannot be paid for.")
+                % {"category": category.name},
+                code="not_offered",
+            )
         return Terms(
             amount_fen=category.fee_fen,
             description=f"{candidate.season.year}年普通高考{category.name}专业考试报名费",

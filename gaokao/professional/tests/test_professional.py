@@ -342,3 +342,19 @@ def test_o6_expire_finds_a_paid_order_before_closing_it(candidate, art, wechat, 
     assert (report.paid, report.closed) == (1, 0)
     reload(order)
     assert order.state == PaymentOrder.State.PAID
+
+
+def test_issue19_a_choice_of_a_category_no_longer_offered_cannot_be_paid(
+    candidate, art, wechat, clock
+):
+    """The province stops offering a category (专业考试类别): an unpaid choice of it is not
+    paid for by a request made by hand either."""
+    registration = choose(candidate, art)
+    art.is_active = False
+    art.save()
+
+    with pytest.raises(PaymentRefused) as refused:
+        start(registration, wechat)
+
+    assert refused.value.code == "not_offered"
+    assert not PaymentOrder.objects.exists()
