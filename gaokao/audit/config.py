@@ -51,6 +51,16 @@ def clean_reason(reason: str | None) -> str:
     return reason
 
 
+def reason_or_error(reason: str | None, errors: dict[str, list[str]]) -> str:
+    """`clean_reason(reason)`, or "" with its refusal under `errors["reason"]`: for a form
+    whose every error is shown at once."""
+    try:
+        return clean_reason(reason)
+    except ReasonRequired as e:
+        errors["reason"] = [e.message]
+        return ""
+
+
 def plain(value: Any) -> Any:
     """`value` as JSON keeps it in the audit event's detail."""
     if value is None or isinstance(value, bool | int | float | str | list | dict):

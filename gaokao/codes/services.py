@@ -119,14 +119,6 @@ def table_summary() -> list[dict]:
     ]
 
 
-def _reason(reason: str, errors: dict) -> str:
-    try:
-        return config.clean_reason(reason)
-    except config.ReasonRequired as e:
-        errors["reason"] = [e.message]
-        return ""
-
-
 def _name(name: str, errors: dict) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -157,7 +149,7 @@ def add_code(
             _("A code is 1 to %(limit)d characters without spaces.") % {"limit": CODE_LIMIT}
         ]
     name = _name(name, errors)
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     with transaction.atomic():
         existing = Code.objects.filter(table=table, code=code).first()
         if existing is not None and "code" not in errors:
@@ -189,7 +181,7 @@ def change_code(
     _check(by)
     errors: dict[str, list[str]] = {}
     name = _name(name, errors)
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     if sort_order is None or sort_order < 0:
         errors["sort_order"] = [_("The order is a whole number, 0 or more.")]
     if errors:
@@ -208,7 +200,7 @@ def set_in_use(
     restore it. Returns the diff (empty: it already was so)."""
     _check(by)
     errors: dict[str, list[str]] = {}
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     if errors:
         raise CodeRefused(errors)
     with transaction.atomic():
@@ -223,7 +215,7 @@ def delete_code(row: Code, *, reason: str, by: Any, request: HttpRequest | None 
     many, so that it is retired instead."""
     _check(by)
     errors: dict[str, list[str]] = {}
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     with transaction.atomic():
         row = Code.objects.select_for_update().get(pk=row.pk)
         n = uses_by_code(row.table, [row.code]).get(row.code, 0)

@@ -111,14 +111,6 @@ def usage(category: Category) -> dict[str, int]:
 # ── checks of the values ──────────────────────────────────────────────────────────────
 
 
-def _reason(reason: str, errors: dict) -> str:
-    try:
-        return config.clean_reason(reason)
-    except config.ReasonRequired as e:
-        errors["reason"] = [e.message]
-        return ""
-
-
 def _name(name: str, errors: dict) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -253,7 +245,7 @@ def add_category(
     if kind not in Category.Kind.values:
         errors["kind"] = [_("Choose art or sports.")]
     cleaned = _values(values, errors)
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     with transaction.atomic():
         existing = Category.objects.filter(season=season, code=code).first()
         if existing is not None and "code" not in errors:
@@ -286,7 +278,7 @@ def change_category(
     errors: dict[str, list[str]] = {}
     current = {name: getattr(category, name) for name in EDITABLE}
     cleaned = _values({**current, **values}, errors)  # what is not given stays as it is
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     with transaction.atomic():
         category = Category.objects.select_for_update().get(pk=category.pk)
         _still_held(category, cleaned, errors)
@@ -304,7 +296,7 @@ def delete_category(
     refused, with how many, so that it is made "not offered" instead."""
     _check(by, category.season)
     errors: dict[str, list[str]] = {}
-    reason = _reason(reason, errors)
+    reason = config.reason_or_error(reason, errors)
     with transaction.atomic():
         category = Category.objects.select_for_update().get(pk=category.pk)
         n = Registration.objects.filter(category=category).count()
