@@ -43,7 +43,7 @@ def signed_in(open_page, live_server, user):
     return page
 
 
-def test_issue20_the_client_in_a_browser(
+def test_r4_issue20_the_client_in_a_browser(
     live_server, open_page, shot, on_the_client, point_user, season, point
 ):
     CandidateFactory(season=season, point=point)

@@ -158,7 +158,7 @@ def take_in_offline(page, pc: PointClient, account: dict, secret: str, first: in
     return print_login_cards(page, pc.url)
 
 
-def test_issue20_two_pcs_of_a_point_offline_cards_sync_portal_and_disc(
+def test_s3_issue20_two_pcs_of_a_point_offline_cards_sync_portal_and_disc(
     central, two_pcs, open_page, shot, tmp_path
 ):
     server, account, county = central

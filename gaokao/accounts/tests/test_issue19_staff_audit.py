@@ -28,7 +28,7 @@ def event(action) -> AuditEvent:
     return AuditEvent.objects.filter(action=action).latest("id")
 
 
-def test_issue19_a_new_account_is_audited_as_a_diff_with_the_reason(client, county_user, point):
+def test_s2_issue19_a_new_account_is_audited_as_a_diff_with_the_reason(client, county_user, point):
     client.force_login(county_user)
     data = {"unit": point.pk, "real_name": "王芳", "id_number": ID_A, "mobile": "13800000001"}
     client.post(reverse("accounts:new"), data | {"reason": "新任负责人"})
@@ -40,7 +40,7 @@ def test_issue19_a_new_account_is_audited_as_a_diff_with_the_reason(client, coun
     assert "password" not in changes and "totp_secret" not in changes
 
 
-def test_issue19_an_account_moves_to_another_point_with_a_reason(client, county_user, account):
+def test_s2_issue19_an_account_moves_to_another_point_with_a_reason(client, county_user, account):
     other = PointFactory(county=account.point.county)
     client.force_login(county_user)
     url = reverse("accounts:edit", args=[account.pk])
@@ -56,7 +56,7 @@ def test_issue19_an_account_moves_to_another_point_with_a_reason(client, county_
     assert (changed.actor, changed.detail["reason"], changed.point) == (county_user, "调岗", other)
 
 
-def test_issue19_moving_an_account_without_a_reason_saves_nothing(client, county_user, account):
+def test_s2_issue19_moving_an_account_without_a_reason_saves_nothing(client, county_user, account):
     other = PointFactory(county=account.point.county)
     client.force_login(county_user)
     url = reverse("accounts:edit", args=[account.pk])
@@ -69,7 +69,7 @@ def test_issue19_moving_an_account_without_a_reason_saves_nothing(client, county
     assert not AuditEvent.objects.filter(action=Action.CONFIG_CHANGED).exists()
 
 
-def test_issue19_a_wrong_mobile_number_is_shown_again(client, county_user, account):
+def test_s2_issue19_a_wrong_mobile_number_is_shown_again(client, county_user, account):
     client.force_login(county_user)
     url = reverse("accounts:edit", args=[account.pk])
     data = {"unit": account.point_id, "mobile": "12345", "reason": "更正手机号"}
@@ -80,7 +80,7 @@ def test_issue19_a_wrong_mobile_number_is_shown_again(client, county_user, accou
     assert account.mobile == "13800000001"
 
 
-def test_issue19_disabling_needs_a_reason_and_is_audited_as_a_diff(client, county_user, account):
+def test_s2_issue19_disabling_needs_a_reason_and_is_audited_as_a_diff(client, county_user, account):
     client.force_login(county_user)
     url = reverse("accounts:action", args=[account.pk, "disable"])
     response = client.post(url, {"reason": ""})
@@ -99,7 +99,7 @@ def test_issue19_disabling_needs_a_reason_and_is_audited_as_a_diff(client, count
     assert event(Action.ACCOUNT_ENABLED).detail["changes"] == {"is_active": [False, True]}
 
 
-def test_issue19_resets_are_audited_as_diffs_without_secrets(county_user, account):
+def test_s2_issue19_resets_are_audited_as_diffs_without_secrets(county_user, account):
     account.totp_secret = "JBSWY3DPEHPK3PXP"
     account.save()
     issued = services.reset_password(county_user, account, reason="忘记密码")
@@ -111,7 +111,7 @@ def test_issue19_resets_are_audited_as_diffs_without_secrets(county_user, accoun
     assert "JBSWY3DPEHPK3PXP" not in str(AuditEvent.objects.values_list("detail", flat=True))
 
 
-def test_issue19_other_regions_and_levels_cannot_change_an_account(
+def test_s2_issue19_other_regions_and_levels_cannot_change_an_account(
     client, account, other_county_user, city_user, point_user
 ):
     url = reverse("accounts:edit", args=[account.pk])
@@ -131,7 +131,9 @@ def test_issue19_other_regions_and_levels_cannot_change_an_account(
         )
 
 
-def test_issue19_an_account_cannot_move_to_another_countys_point(county_user, account, other_point):
+def test_s2_issue19_an_account_cannot_move_to_another_countys_point(
+    county_user, account, other_point
+):
     with pytest.raises(services.ValidationError):
         services.change_account(
             county_user, account, unit=other_point, mobile="13800000001", reason="调岗"

@@ -22,7 +22,7 @@ def admin_client(county):
     return client
 
 
-def test_issue19_the_admin_does_not_delete_a_code_records_hold(
+def test_e3_issue19_the_admin_does_not_delete_a_code_records_hold(
     admin_client, season, point, english
 ):
     CandidateFactory(season=season, point=point, ethnicity="97")
@@ -39,7 +39,7 @@ def test_issue19_the_admin_does_not_delete_a_code_records_hold(
     assert not AuditEvent.objects.filter(action="config.deleted").exists()
 
 
-def test_issue19_the_admin_does_not_change_a_codes_value(admin_client, codes):
+def test_e3_issue19_the_admin_does_not_change_a_codes_value(admin_client, codes):
     code = Code.objects.get(table=Table.ETHNICITY, code="97")
     page = admin_client.get(reverse("admin:codes_code_change", args=[code.pk]))
     assert 'name="code"' not in page.content.decode()

@@ -18,7 +18,7 @@ def admin_client(county):
     return client
 
 
-def test_issue19_a_numbered_points_and_countys_codes_are_read_only_in_the_admin(
+def test_s2_issue19_a_numbered_points_and_countys_codes_are_read_only_in_the_admin(
     admin_client, point, county, number_range
 ):
     point_page = admin_client.get(
@@ -31,7 +31,7 @@ def test_issue19_a_numbered_points_and_countys_codes_are_read_only_in_the_admin(
     assert 'name="registration_code"' not in county_page.content.decode()
 
 
-def test_issue19_an_unnumbered_points_code_can_still_be_corrected(admin_client, county):
+def test_s2_issue19_an_unnumbered_points_code_can_still_be_corrected(admin_client, county):
     fresh = PointFactory(county=county)
 
     page = admin_client.get(reverse("admin:regions_registrationpoint_change", args=[fresh.pk]))

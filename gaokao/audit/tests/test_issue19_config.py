@@ -21,7 +21,7 @@ def province_user(county):
     return staff_for(county.parent.parent)
 
 
-def test_issue19_save_audited_adds_changes_and_records_each_diff(province_user):
+def test_e3_issue19_save_audited_adds_changes_and_records_each_diff(province_user):
     row = Code(table=Table.SEX, code="9", name="未说明", sort_order=90)
     assert config.save_audited(row, reason=REASON, by=province_user) == {
         "attrs": [None, {}],
@@ -43,13 +43,13 @@ def test_issue19_save_audited_adds_changes_and_records_each_diff(province_user):
     assert (changed.target_type, changed.target_id) == ("codes.code", str(row.pk))
 
 
-def test_issue19_save_audited_records_nothing_when_nothing_changed(province_user):
+def test_e3_issue19_save_audited_records_nothing_when_nothing_changed(province_user):
     row = Code.objects.create(table=Table.SEX, code="9", name="未说明")
     assert config.save_audited(row, reason=REASON, by=province_user) == {}
     assert not AuditEvent.objects.exists()
 
 
-def test_issue19_a_blank_reason_is_refused_before_anything_is_written(province_user, english):
+def test_e3_issue19_a_blank_reason_is_refused_before_anything_is_written(province_user, english):
     row = Code.objects.create(table=Table.SEX, code="9", name="未说明")
     row.name = "改了"
     with pytest.raises(config.ReasonRequired) as refused:
@@ -61,7 +61,7 @@ def test_issue19_a_blank_reason_is_refused_before_anything_is_written(province_u
     assert not AuditEvent.objects.exists()
 
 
-def test_issue19_delete_audited_records_what_the_row_held(province_user):
+def test_e3_issue19_delete_audited_records_what_the_row_held(province_user):
     row = Code.objects.create(table=Table.SEX, code="9", name="未说明")
     pk = row.pk
     changes = config.delete_audited(row, reason=REASON, by=province_user)
@@ -72,7 +72,7 @@ def test_issue19_delete_audited_records_what_the_row_held(province_user):
     assert (event.target_type, event.target_id) == ("codes.code", str(pk))
 
 
-def test_issue19_secrets_stay_out_and_masked_fields_are_masked(county):
+def test_e3_issue19_secrets_stay_out_and_masked_fields_are_masked(county):
     user = staff_for(county)
     snapshot = config.snapshot(user)
     assert not {"password", "last_login", "totp_secret"} & set(snapshot)

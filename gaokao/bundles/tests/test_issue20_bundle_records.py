@@ -102,7 +102,7 @@ def stored():
     return (Incident.objects.count(), IncidentEntry.objects.count(), Comment.objects.count())
 
 
-def test_issue20_incidents_entries_and_comments_on_the_disc_are_created_at_import(
+def test_e5_issue20_incidents_entries_and_comments_on_the_disc_are_created_at_import(
     season, number_range, point, county_user, device, write, disc
 ):
     data = write([create_change(point, 1)], records=disc)
@@ -130,7 +130,7 @@ def test_issue20_incidents_entries_and_comments_on_the_disc_are_created_at_impor
     assert event.detail["records"]["applied"] == 3
 
 
-def test_issue20_a_disc_imported_twice_stores_each_record_once(
+def test_e5_issue20_a_disc_imported_twice_stores_each_record_once(
     season, point, county_user, device, write, disc
 ):
     data = write([], records=disc)
@@ -144,7 +144,7 @@ def test_issue20_a_disc_imported_twice_stores_each_record_once(
     assert Comment.objects.get().version == 1
 
 
-def test_issue20_a_disc_then_the_same_records_by_sync_store_once(
+def test_e5_issue20_a_disc_then_the_same_records_by_sync_store_once(
     client, season, point, county_user, device, write, disc
 ):
     services.apply(write([], records=disc), county_user)
@@ -157,7 +157,7 @@ def test_issue20_a_disc_then_the_same_records_by_sync_store_once(
     assert Comment.objects.get().version == 1
 
 
-def test_issue20_records_that_arrived_by_sync_first_are_not_stored_again_from_the_disc(
+def test_e5_issue20_records_that_arrived_by_sync_first_are_not_stored_again_from_the_disc(
     client, season, point, county_user, device, write, disc
 ):
     assert [r["status"] for r in by_sync(client, disc)] == ["applied"] * 3
@@ -168,7 +168,7 @@ def test_issue20_records_that_arrived_by_sync_first_are_not_stored_again_from_th
     assert stored() == (1, 2, 1)
 
 
-def test_issue20_a_tampered_records_section_fails_the_signature(
+def test_e5_issue20_a_tampered_records_section_fails_the_signature(
     season, point, county_user, device, write, disc
 ):
     data = write([], records=disc)
@@ -182,7 +182,7 @@ def test_issue20_a_tampered_records_section_fails_the_signature(
     assert stored() == (0, 0, 0)
 
 
-def test_issue20_a_records_count_that_does_not_match_the_manifest_is_refused(
+def test_e5_issue20_a_records_count_that_does_not_match_the_manifest_is_refused(
     season, point, county_user, device, device_key, disc
 ):
     # Signed by the device itself, but the manifest claims fewer records than it holds.
@@ -215,7 +215,7 @@ def test_issue20_a_records_count_that_does_not_match_the_manifest_is_refused(
     assert e.value.reason == bf.MALFORMED
 
 
-def test_issue20_records_of_another_point_on_the_disc_are_refused_and_listed(
+def test_e5_issue20_records_of_another_point_on_the_disc_are_refused_and_listed(
     season, point, other_point, county_user, device, write
 ):
     theirs = CandidateFactory(season=season, point=other_point)
@@ -247,7 +247,7 @@ def test_issue20_records_of_another_point_on_the_disc_are_refused_and_listed(
     assert problems["comment"].name == ""  # another county's candidate is not named
 
 
-def test_issue20_a_comment_the_county_changed_meanwhile_is_refused_not_overwritten(
+def test_e5_issue20_a_comment_the_county_changed_meanwhile_is_refused_not_overwritten(
     season, point, point_user, county_user, device, write
 ):
     candidate = CandidateFactory(season=season, point=point)
@@ -263,7 +263,7 @@ def test_issue20_a_comment_the_county_changed_meanwhile_is_refused_not_overwritt
     assert problem.kind == "comment" and problem.name == candidate.name and problem.message
 
 
-def test_issue20_an_old_bundle_without_records_still_imports(
+def test_e5_issue20_an_old_bundle_without_records_still_imports(
     season, number_range, point, county_user, device, write
 ):
     data = write([create_change(point, 1)])
@@ -283,7 +283,7 @@ def test_issue20_an_old_bundle_without_records_still_imports(
     assert result.records == {"applied": 0, "duplicate": 0, "refused": 0}
 
 
-def test_issue20_the_import_pages_show_the_records_and_list_refused_ones(
+def test_e5_issue20_the_import_pages_show_the_records_and_list_refused_ones(
     client, season, point, other_point, county_user, device, write, disc
 ):
     forged = incident_item(point, point=other_point.code)
@@ -305,7 +305,7 @@ def test_issue20_the_import_pages_show_the_records_and_list_refused_ones(
     assert stored() == (1, 2, 1)
 
 
-def test_issue20_another_countys_user_cannot_import_the_points_records(
+def test_e5_issue20_another_countys_user_cannot_import_the_points_records(
     client, season, point, other_county, device, write, disc
 ):
     data = write([], records=disc)
@@ -319,7 +319,7 @@ def test_issue20_another_countys_user_cannot_import_the_points_records(
     assert stored() == (0, 0, 0)
 
 
-def test_issue20_the_import_command_reports_the_records(
+def test_e5_issue20_the_import_command_reports_the_records(
     season, point, other_point, county_user, device, write, disc, tmp_path
 ):
     forged = incident_item(point, point=other_point.code)

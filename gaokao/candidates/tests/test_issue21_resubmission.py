@@ -26,7 +26,7 @@ def migrant(season, point):
     )
 
 
-def test_issue21_a_rejected_review_is_resubmitted_and_the_chain_is_shown(
+def test_o1_issue21_a_rejected_review_is_resubmitted_and_the_chain_is_shown(
     client, english, migrant, point_user, county_user
 ):
     services.review(migrant, approve=False, reason="缺居住证明", by=county_user)
@@ -53,7 +53,7 @@ def test_issue21_a_rejected_review_is_resubmitted_and_the_chain_is_shown(
     assert Candidate.objects.get(pk=migrant.pk).review_state == ReviewState.APPROVED
 
 
-def test_issue21_only_a_rejected_review_of_the_points_own_candidate(
+def test_o1_issue21_only_a_rejected_review_of_the_points_own_candidate(
     client, english, migrant, point_user, other_point, county_user
 ):
     with pytest.raises(CandidateRefused, match="rejected"):
@@ -72,13 +72,13 @@ def test_issue21_only_a_rejected_review_of_the_points_own_candidate(
     assert Candidate.objects.get(pk=migrant.pk).review_state == ReviewState.REJECTED
 
 
-def test_issue21_a_stale_page_does_not_resubmit(english, migrant, point_user, county_user):
+def test_o1_issue21_a_stale_page_does_not_resubmit(english, migrant, point_user, county_user):
     services.review(migrant, approve=False, reason="材料不全", by=county_user)
     with pytest.raises(CandidateRefused, match="a moment ago"):
         services.resubmit_review(migrant, version=migrant.version, note="x", by=point_user)
 
 
-def test_issue21_the_point_client_sends_the_point_to_the_central_office_web(
+def test_o1_issue21_the_point_client_sends_the_point_to_the_central_office_web(
     client, settings, migrant, point_user, county_user
 ):
     services.review(migrant, approve=False, reason="材料不全", by=county_user)

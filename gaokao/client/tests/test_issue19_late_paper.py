@@ -71,7 +71,7 @@ def late_data(candidate, incident, dated=IN_WINDOW, **values):
     )
 
 
-def test_issue19_after_the_window_without_an_incident_the_form_is_refused_and_says_what_to_do(
+def test_e4_issue19_after_the_window_without_an_incident_the_form_is_refused_and_says_what_to_do(
     late, client, point_user, candidate
 ):
     client.force_login(point_user)
@@ -86,7 +86,7 @@ def test_issue19_after_the_window_without_an_incident_the_form_is_refused_and_sa
     assert Candidate.objects.get(pk=candidate.pk).version == 1
 
 
-def test_issue19_under_an_open_incident_a_form_dated_inside_the_window_is_keyed_in(
+def test_e4_issue19_under_an_open_incident_a_form_dated_inside_the_window_is_keyed_in(
     late, client, point_user, candidate
 ):
     incident = power_cut(point_user)
@@ -113,7 +113,7 @@ def test_issue19_under_an_open_incident_a_form_dated_inside_the_window_is_keyed_
         (dt.date(2019, 11, 21), "is in the future"),
     ],
 )
-def test_issue19_a_form_dated_outside_the_window_is_refused_and_the_input_kept(
+def test_e4_issue19_a_form_dated_outside_the_window_is_refused_and_the_input_kept(
     late, client, point_user, candidate, dated, message
 ):
     incident = power_cut(point_user)
@@ -128,7 +128,7 @@ def test_issue19_a_form_dated_outside_the_window_is_refused_and_the_input_kept(
     assert not AuditEvent.objects.filter(action=Action.CANDIDATE_DATA_SAVED).exists()
 
 
-def test_issue19_a_resolved_incident_or_another_points_incident_does_not_open_it(
+def test_e4_issue19_a_resolved_incident_or_another_points_incident_does_not_open_it(
     late, point_user, other_point, candidate, county_user
 ):
     resolved = power_cut(point_user)
@@ -141,7 +141,9 @@ def test_issue19_a_resolved_incident_or_another_points_incident_does_not_open_it
     assert Candidate.objects.get(pk=candidate.pk).version == 1
 
 
-def test_issue19_the_county_s_incident_covers_its_points(late, point_user, county_user, candidate):
+def test_e4_issue19_the_county_s_incident_covers_its_points(
+    late, point_user, county_user, candidate
+):
     incident = power_cut(county_user)
 
     saved = save_late(candidate, point_user, incident)
@@ -149,7 +151,7 @@ def test_issue19_the_county_s_incident_covers_its_points(late, point_user, count
     assert saved.mobile == "13912345678"
 
 
-def test_issue19_only_a_paper_form_is_taken_late(late, point_user, candidate):
+def test_e4_issue19_only_a_paper_form_is_taken_late(late, point_user, candidate):
     """The portal, sync and bundles never reach the window through an incident."""
     incident = power_cut(point_user)
     for origin, by in ((Origin.SYNC, point_user), (Origin.PORTAL, candidate)):
@@ -166,7 +168,7 @@ def test_issue19_only_a_paper_form_is_taken_late(late, point_user, candidate):
         assert refused.value.code == "window_closed"
 
 
-def test_issue19_an_incident_does_not_open_a_submitted_record(late, point_user, candidate):
+def test_e4_issue19_an_incident_does_not_open_a_submitted_record(late, point_user, candidate):
     incident = power_cut(point_user)
     Candidate.objects.filter(pk=candidate.pk).update(stage=Stage.COUNTY)
 

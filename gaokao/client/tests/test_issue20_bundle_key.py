@@ -52,12 +52,12 @@ def other_key() -> str:
     return base64.b64encode(raw).decode()
 
 
-def test_issue20_enrolment_and_pull_give_the_bundle_key(client, device, season):
+def test_e5_issue20_enrolment_and_pull_give_the_bundle_key(client, device, season):
     pulled = Api(client).get("/pull").json()
     assert pulled["config"]["bundle_public_key"] == bf.server_public_key_b64()
 
 
-def test_issue20_the_enrolment_answer_carries_the_key_even_if_the_first_pull_fails(
+def test_e5_issue20_the_enrolment_answer_carries_the_key_even_if_the_first_pull_fails(
     client_mode, point_user, season, point
 ):
     point_user.totp_secret = pyotp.random_base32()
@@ -78,7 +78,7 @@ def test_issue20_the_enrolment_answer_carries_the_key_even_if_the_first_pull_fai
     assert ClientState.load().bundle_public_key == bf.server_public_key_b64()
 
 
-def test_issue20_a_client_only_enrolled_and_synced_exports_without_server_key(
+def test_e5_issue20_a_client_only_enrolled_and_synced_exports_without_server_key(
     enrolled_for_real, point, county_user, tmp_path
 ):
     assert enrolled_for_real.bundle_public_key == bf.server_public_key_b64()
@@ -94,7 +94,7 @@ def test_issue20_a_client_only_enrolled_and_synced_exports_without_server_key(
     assert Candidate.objects.get(pk=entry.candidate_id).point == point
 
 
-def test_issue20_a_different_key_in_a_pull_is_flagged_not_trusted(
+def test_e5_issue20_a_different_key_in_a_pull_is_flagged_not_trusted(
     enrolled_for_real, point, monkeypatch, tmp_path
 ):
     trusted = enrolled_for_real.bundle_public_key
@@ -118,7 +118,7 @@ def test_issue20_a_different_key_in_a_pull_is_flagged_not_trusted(
     assert (state.bundle_public_key, state.bundle_key_offered) == (offered, "")
 
 
-def test_issue20_a_pull_that_names_the_trusted_key_again_clears_the_flag(
+def test_e5_issue20_a_pull_that_names_the_trusted_key_again_clears_the_flag(
     enrolled_for_real, monkeypatch
 ):
     trusted = enrolled_for_real.bundle_public_key
@@ -133,7 +133,9 @@ def test_issue20_a_pull_that_names_the_trusted_key_again_clears_the_flag(
     assert (state.bundle_public_key, state.bundle_key_offered) == (trusted, "")
 
 
-def test_issue20_an_invalid_key_in_the_configuration_stops_the_pull(enrolled_for_real, monkeypatch):
+def test_e5_issue20_an_invalid_key_in_the_configuration_stops_the_pull(
+    enrolled_for_real, monkeypatch
+):
     monkeypatch.setattr("gaokao.api.v1.server_public_key_b64", lambda: "not a key")
 
     report = sync.sync_once(server)

@@ -40,7 +40,7 @@ def read(path, device, key):
     )
 
 
-def test_issue20_export_puts_the_pending_records_on_the_disc_and_a_later_sync_stores_once(
+def test_e5_issue20_export_puts_the_pending_records_on_the_disc_and_a_later_sync_stores_once(
     client_mode, client_key, device, season, point, point_user, county_user, tmp_path
 ):
     incident = incidents.report_incident(

@@ -35,7 +35,7 @@ def synced_at(state: ClientState, ago: dt.timedelta, ok: bool = True) -> None:
     state.save()
 
 
-def test_issue20_every_client_page_shows_the_mark_online_and_the_last_sync(
+def test_r4_issue20_every_client_page_shows_the_mark_online_and_the_last_sync(
     client_mode, enrolled, client, point_user, season
 ):
     synced_at(enrolled, dt.timedelta(minutes=1))
@@ -47,7 +47,7 @@ def test_issue20_every_client_page_shows_the_mark_online_and_the_last_sync(
         assert "Last sync: 2019-11-09 09:59" in page, url
 
 
-def test_issue20_the_client_says_offline_when_the_server_was_not_reached_lately(
+def test_r4_issue20_the_client_says_offline_when_the_server_was_not_reached_lately(
     client_mode, enrolled, client, point_user, season
 ):
     synced_at(enrolled, dt.timedelta(minutes=20))  # succeeded, but long ago
@@ -59,7 +59,7 @@ def test_issue20_the_client_says_offline_when_the_server_was_not_reached_lately(
     assert 'data-online="false"' in page and "(failed) · last success: 2019-11-09 09:40" in page
 
 
-def test_issue20_the_status_line_is_read_locally_in_at_most_two_queries(
+def test_r4_issue20_the_status_line_is_read_locally_in_at_most_two_queries(
     client_mode, enrolled, client, point_user, season, settings
 ):
     """Not a network call per page: the state row and one count of the outbox."""
@@ -76,7 +76,7 @@ def test_issue20_the_status_line_is_read_locally_in_at_most_two_queries(
     assert dt.timedelta(minutes=5) == sync.ONLINE_WITHIN
 
 
-def test_issue20_the_central_server_carries_no_client_mark(client, point_user, season):
+def test_r4_issue20_the_central_server_carries_no_client_mark(client, point_user, season):
     client.force_login(point_user)
     page = client.get(HOME).content.decode()
     assert 'data-testid="client-mark"' not in page
@@ -95,7 +95,7 @@ SERVER_ONLY = [
 
 
 @pytest.mark.parametrize("url", SERVER_ONLY)
-def test_issue20_server_pages_answer_on_the_client_with_where_they_are(
+def test_r4_issue20_server_pages_answer_on_the_client_with_where_they_are(
     client_mode, enrolled, client, point_user, season, url
 ):
     client.force_login(point_user)
@@ -107,7 +107,7 @@ def test_issue20_server_pages_answer_on_the_client_with_where_they_are(
     assert reverse("office:home") in page  # the way back
 
 
-def test_issue20_the_clients_navigation_leaves_out_the_servers_pages(
+def test_r4_issue20_the_clients_navigation_leaves_out_the_servers_pages(
     client_mode, enrolled, client, point_user, season
 ):
     client.force_login(point_user)
@@ -116,14 +116,14 @@ def test_issue20_the_clients_navigation_leaves_out_the_servers_pages(
     assert reverse("client:outbox") in nav and reverse("candidates:list") in nav
 
 
-def test_issue20_the_server_still_serves_its_pages(client, point_user, season):
+def test_r4_issue20_the_server_still_serves_its_pages(client, point_user, season):
     client.force_login(point_user)
     nav = client.get(HOME).content.decode().split("</nav>")[0]
     assert reverse("sync:devices") in nav and reverse("sync:conflicts") in nav
     assert client.get(reverse("sync:devices")).status_code == 200
 
 
-def test_issue20_another_points_user_is_still_refused_on_the_client(
+def test_r4_issue20_another_points_user_is_still_refused_on_the_client(
     client_mode, enrolled, client, other_county_user, season
 ):
     """The mark and the hidden pages change nothing of who may see what."""
@@ -133,7 +133,7 @@ def test_issue20_another_points_user_is_still_refused_on_the_client(
     assert 'data-testid="refused"' in response.content.decode()
 
 
-def test_issue20_the_outbox_masks_the_id_number_and_shows_code_names(
+def test_r4_issue20_the_outbox_masks_the_id_number_and_shows_code_names(
     client_mode, enrolled, client, point_user, season, point
 ):
     id_number = resident_id(7, birth="20020315")
@@ -151,7 +151,7 @@ def test_issue20_the_outbox_masks_the_id_number_and_shows_code_names(
     assert "Document type: 3<" not in page and "Sex: 2<" not in page
 
 
-def test_issue20_client_status_names_candidates_by_number_and_name(
+def test_r4_issue20_client_status_names_candidates_by_number_and_name(
     client_mode, enrolled, season, point
 ):
     entry = create_entry(point, 3)
@@ -171,7 +171,7 @@ def test_issue20_client_status_names_candidates_by_number_and_name(
     assert "Connection: offline" in text  # never synced
 
 
-def test_issue20_a_card_read_time_pulled_and_sent_back_is_no_change(
+def test_r4_issue20_a_card_read_time_pulled_and_sent_back_is_no_change(
     client_mode, enrolled, season, point, number_range
 ):
     """The card was read at a time with microseconds; the API carries milliseconds. The

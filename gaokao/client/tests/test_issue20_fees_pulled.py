@@ -24,7 +24,7 @@ def with_fees(fees):
     return {"cursor": "c1", "more": False, "config": cfg, "candidates": []}
 
 
-def test_issue20_the_pull_carries_the_seasons_fees(enrolled, season, token):
+def test_s5_issue20_the_pull_carries_the_seasons_fees(enrolled, season, token):
     RegistrationFee.objects.create(season=season, subject_track="5", fee_fen=4000)
 
     status, _headers, body = server(
@@ -35,7 +35,7 @@ def test_issue20_the_pull_carries_the_seasons_fees(enrolled, season, token):
     assert json.loads(body)["config"]["season"]["fees"] == [{"track": "5", "fee_fen": 4000}]
 
 
-def test_issue20_the_client_keeps_the_fees_and_offers_paid(far_client):  # noqa: F811
+def test_s5_issue20_the_client_keeps_the_fees_and_offers_paid(far_client):  # noqa: F811
     assert sync.sync_once(FakePull([with_fees([{"track": "5", "fee_fen": 4000}])])).ok
 
     season = Season.objects.get(pk=990)

@@ -66,7 +66,7 @@ def issue_at_centre(candidate, by):
     return issued.password
 
 
-def test_issue20_a_card_issued_offline_is_synced_and_works_at_the_portal(
+def test_s4_issue20_a_card_issued_offline_is_synced_and_works_at_the_portal(
     client_mode, enrolled, season, point, point_user, client
 ):
     candidate = synced_candidate(season, point, **READY)
@@ -90,7 +90,7 @@ def test_issue20_a_card_issued_offline_is_synced_and_works_at_the_portal(
     assert capture.candidate_changed(candidate.pk) is None
 
 
-def test_issue20_a_candidate_taken_in_offline_comes_up_with_its_card(
+def test_s4_issue20_a_candidate_taken_in_offline_comes_up_with_its_card(
     client_mode, enrolled, season, point, number_range, client
 ):
     entry = create_entry(point, 60)
@@ -109,7 +109,7 @@ def test_issue20_a_candidate_taken_in_offline_comes_up_with_its_card(
     assert portal_sign_in(client, candidate, password)
 
 
-def test_issue20_a_later_card_at_the_centre_voids_the_one_printed_offline(
+def test_s4_issue20_a_later_card_at_the_centre_voids_the_one_printed_offline(
     client_mode, enrolled, season, point, point_user, client, clock
 ):
     candidate = synced_candidate(season, point, **READY)
@@ -140,7 +140,7 @@ def test_issue20_a_later_card_at_the_centre_voids_the_one_printed_offline(
     assert capture.card_of(here, Known.objects.get(candidate_id=candidate.pk)) is None
 
 
-def test_issue20_a_later_card_offline_replaces_the_one_issued_at_the_centre(
+def test_s4_issue20_a_later_card_offline_replaces_the_one_issued_at_the_centre(
     client_mode, enrolled, season, point, point_user, client, clock
 ):
     candidate = synced_candidate(season, point, **READY)
@@ -163,7 +163,7 @@ def test_issue20_a_later_card_offline_replaces_the_one_issued_at_the_centre(
     assert Candidate.objects.get(pk=candidate.pk).credentials_issued_count == 2
 
 
-def test_issue20_the_card_goes_up_even_when_the_fields_beside_it_conflict(
+def test_s4_issue20_the_card_goes_up_even_when_the_fields_beside_it_conflict(
     client_mode, enrolled, season, point, point_user, client
 ):
     candidate = synced_candidate(season, point, **READY)
@@ -199,7 +199,7 @@ def card(password_hash, at=None):
         "pbkdf2_sha256$999999999$abcdefghijklmnopqrstuv$" + "A" * 43,  # ties the portal up
     ],
 )
-def test_issue20_a_forged_or_weak_hash_is_refused(client, device, season, point, password_hash):
+def test_s4_issue20_a_forged_or_weak_hash_is_refused(client, device, season, point, password_hash):
     candidate = CandidateFactory(season=season, point=point, **READY)
     api = Api(client)
 
@@ -211,7 +211,7 @@ def test_issue20_a_forged_or_weak_hash_is_refused(client, device, season, point,
     assert Candidate.objects.get(pk=candidate.pk).portal_password == ""
 
 
-def test_issue20_a_card_for_a_candidate_of_another_point_is_refused(
+def test_s4_issue20_a_card_for_a_candidate_of_another_point_is_refused(
     client, device, season, other_point
 ):
     other = CandidateFactory(season=season, point=other_point, **READY)
@@ -225,7 +225,7 @@ def test_issue20_a_card_for_a_candidate_of_another_point_is_refused(
     assert not AuditEvent.objects.filter(action=Action.LOGIN_CARDS_ISSUED).exists()
 
 
-def test_issue20_a_card_from_the_future_is_refused(client, device, season, point):
+def test_s4_issue20_a_card_from_the_future_is_refused(client, device, season, point):
     candidate = CandidateFactory(season=season, point=point, **READY)
     later = timezone.now() + dt.timedelta(days=1)
 
@@ -238,7 +238,9 @@ def test_issue20_a_card_from_the_future_is_refused(client, device, season, point
     assert result["status"] == "refused"
 
 
-def test_issue20_a_card_for_a_record_not_ready_at_the_server_is_void(client, device, season, point):
+def test_s4_issue20_a_card_for_a_record_not_ready_at_the_server_is_void(
+    client, device, season, point
+):
     candidate = CandidateFactory(season=season, point=point)  # no point checks at the server
 
     change = update_change(candidate) | {"fields": {}, "card": card(make_password("Kx7mQ2pLw9Z"))}
@@ -249,7 +251,7 @@ def test_issue20_a_card_for_a_record_not_ready_at_the_server_is_void(client, dev
     assert Candidate.objects.get(pk=candidate.pk).portal_password == ""
 
 
-def test_issue20_a_card_sent_again_is_answered_as_before(client, device, season, point):
+def test_s4_issue20_a_card_sent_again_is_answered_as_before(client, device, season, point):
     candidate = CandidateFactory(season=season, point=point, **READY)
     change = update_change(candidate) | {"fields": {}, "card": card(make_password("Kx7mQ2pLw9Z"))}
     api = Api(client)
@@ -262,7 +264,7 @@ def test_issue20_a_card_sent_again_is_answered_as_before(client, device, season,
     assert Candidate.objects.get(pk=candidate.pk).credentials_issued_count == 1
 
 
-def test_issue20_a_card_printed_offline_reaches_the_centre_on_a_disc(
+def test_s4_issue20_a_card_printed_offline_reaches_the_centre_on_a_disc(
     client_mode,
     enrolled,
     device,
@@ -295,7 +297,9 @@ def test_issue20_a_card_printed_offline_reaches_the_centre_on_a_disc(
     assert events.count() == 1
 
 
-def test_issue20_a_card_stands_when_the_fields_beside_it_are_refused(client, device, season, point):
+def test_s4_issue20_a_card_stands_when_the_fields_beside_it_are_refused(
+    client, device, season, point
+):
     candidate = CandidateFactory(season=season, point=point, **READY)
     password_hash = make_password("Kx7mQ2pLw9Za")
 

@@ -88,7 +88,7 @@ class Demo:
             self.process = None
 
 
-def test_issue20_the_readmes_point_client_demo_path_works_as_written(tmp_path):
+def test_r4_issue20_the_readmes_point_client_demo_path_works_as_written(tmp_path):
     before, commands = readme_commands()
     assert "bin/demo --no-reader" in before
     assert [shlex.split(c)[:3] for c in commands] == [

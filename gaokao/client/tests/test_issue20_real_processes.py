@@ -56,7 +56,7 @@ def portal_sign_in(base: str, number: str, password: str) -> str:
         return answer.geturl()
 
 
-def test_issue20_a_card_printed_offline_signs_in_at_the_central_portal(tmp_path):
+def test_s4_issue20_a_card_printed_offline_signs_in_at_the_central_portal(tmp_path):
     central = CentralServer(tmp_path)
     account = central.set_up()
     central.start()

@@ -55,7 +55,7 @@ def report_here(client, point_user) -> Incident:
     return Incident.objects.get()
 
 
-def test_issue20_an_incident_reported_on_the_client_goes_up_and_only_then_says_so(
+def test_e5_issue20_an_incident_reported_on_the_client_goes_up_and_only_then_says_so(
     client_mode, enrolled, client, point, point_user
 ):
     incident = report_here(client, point_user)
@@ -82,7 +82,7 @@ def test_issue20_an_incident_reported_on_the_client_goes_up_and_only_then_says_s
     assert len(sent(transport)) == 1  # nothing is sent again
 
 
-def test_issue20_an_incidents_entries_go_up_after_it_in_order(
+def test_e5_issue20_an_incidents_entries_go_up_after_it_in_order(
     client_mode, enrolled, client, point, point_user
 ):
     incident = report_here(client, point_user)
@@ -100,7 +100,7 @@ def test_issue20_an_incidents_entries_go_up_after_it_in_order(
     assert not IncidentEntry.objects.filter(upload=Upload.PENDING).exists()
 
 
-def test_issue20_a_comment_written_on_the_client_goes_up_with_the_centres_version(
+def test_e5_issue20_a_comment_written_on_the_client_goes_up_with_the_centres_version(
     client_mode, enrolled, season, point, point_user
 ):
     candidate = synced_candidate(season, point)
@@ -118,7 +118,7 @@ def test_issue20_a_comment_written_on_the_client_goes_up_with_the_centres_versio
     assert comment.upload == Upload.DONE and comment.server_version == comment.version == 1
 
 
-def test_issue20_a_comment_waits_for_its_candidate_to_reach_the_server(
+def test_e5_issue20_a_comment_waits_for_its_candidate_to_reach_the_server(
     client_mode, enrolled, season, point, point_user
 ):
     candidate = synced_candidate(season, point)
@@ -148,7 +148,7 @@ class Refusing:
         return self.inner(method, url, headers, body)
 
 
-def test_issue20_a_refused_record_keeps_the_servers_message_and_is_not_resent(
+def test_e5_issue20_a_refused_record_keeps_the_servers_message_and_is_not_resent(
     client_mode, enrolled, client, point, point_user
 ):
     incident = report_here(client, point_user)
@@ -164,7 +164,7 @@ def test_issue20_a_refused_record_keeps_the_servers_message_and_is_not_resent(
     assert body["incidents"] == [] and body["entries"] == []
 
 
-def test_issue20_a_photo_taken_on_the_client_goes_up(
+def test_e5_issue20_a_photo_taken_on_the_client_goes_up(
     client_mode, enrolled, season, point, point_user
 ):
     candidate = synced_candidate(season, point)
@@ -207,7 +207,7 @@ def notice(pk, region, title, attachments=()):
     }
 
 
-def test_issue20_notices_for_the_point_come_down_with_their_attachments(
+def test_e5_issue20_notices_for_the_point_come_down_with_their_attachments(
     client_mode, enrolled, point, county, other_county, point_user, media
 ):
     province = county.parent.parent

@@ -51,7 +51,7 @@ def closed(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_issue20_client_run_serves_web_and_reader_in_one_window_and_stops_on_ctrl_c(tmp_path):
+def test_r4_issue20_client_run_serves_web_and_reader_in_one_window_and_stops_on_ctrl_c(tmp_path):
     server = CentralServer(tmp_path)
     account = server.set_up()
     server.start()
@@ -125,7 +125,7 @@ def clean_environment(home: Path) -> dict[str, str]:
     return env | {"HOME": str(home), "PYTHONPATH": str(ROOT)}
 
 
-def test_issue20_client_commands_are_a_client_in_the_users_data_folder(tmp_path):
+def test_r4_issue20_client_commands_are_a_client_in_the_users_data_folder(tmp_path):
     home = tmp_path / "home"
     elsewhere = tmp_path / "some-folder"
     elsewhere.mkdir(parents=True)
@@ -159,7 +159,7 @@ def test_issue20_client_commands_are_a_client_in_the_users_data_folder(tmp_path)
     assert str(folder) in result.stderr  # and how to move it there
 
 
-def test_issue20_a_central_server_still_refuses_the_client_commands(tmp_path):
+def test_r4_issue20_a_central_server_still_refuses_the_client_commands(tmp_path):
     env = clean_environment(tmp_path) | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'central.sqlite3'}",
         "SECRET_KEY": "x",

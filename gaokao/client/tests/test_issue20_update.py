@@ -17,13 +17,13 @@ from gaokao.payments.testing import client_transport
 pytestmark = pytest.mark.django_db
 
 
-def test_issue20_the_api_publishes_the_client_version():
+def test_r4_issue20_the_api_publishes_the_client_version():
     status, _headers, body = client_transport("GET", "http://testserver/api/v1/version", {}, b"")
     assert status == 200
     assert json.loads(body) == {"version": app_version(), "client_version": app_version()}
 
 
-def test_issue20_an_older_client_is_told_to_ask_the_county_at_sync(
+def test_r4_issue20_an_older_client_is_told_to_ask_the_county_at_sync(
     client_mode, enrolled, monkeypatch
 ):
     monkeypatch.setattr(update, "app_version", lambda: "0.0.1")
@@ -41,7 +41,7 @@ def test_issue20_an_older_client_is_told_to_ask_the_county_at_sync(
     assert "new installation package" in out.getvalue()
 
 
-def test_issue20_a_client_as_new_as_the_centre_hears_nothing(client_mode, enrolled, monkeypatch):
+def test_r4_issue20_a_client_as_new_as_the_centre_hears_nothing(client_mode, enrolled, monkeypatch):
     monkeypatch.setattr(sync, "urllib_transport", server)
     out = io.StringIO()
     call_command("client", "sync", stdout=out)
@@ -50,27 +50,27 @@ def test_issue20_a_client_as_new_as_the_centre_hears_nothing(client_mode, enroll
     assert found is not None and not found.newer
 
 
-def test_issue20_an_older_centre_without_the_endpoint_is_no_error(client_mode, enrolled):
+def test_r4_issue20_an_older_centre_without_the_endpoint_is_no_error(client_mode, enrolled):
     def old_server(method, url, headers, body):
         return 404, {}, b'{"detail": "Not Found"}'
 
     assert update.check_now(transport=old_server) is None
 
 
-def test_issue20_versions_are_compared_by_their_numbers():
+def test_r4_issue20_versions_are_compared_by_their_numbers():
     assert update.Update(ours="0.9.0", published="0.10.0").newer
     assert not update.Update(ours="0.10.0", published="0.9.3").newer
     assert not update.Update(ours="1.0.0", published="1.0.0").newer
     assert not update.Update(ours="1.0.0", published="unknown").newer
 
 
-def test_issue20_demo_code_on_a_client_says_why_there_is_no_such_account(client_mode):
+def test_r4_issue20_demo_code_on_a_client_says_why_there_is_no_such_account(client_mode):
     with pytest.raises(CommandError, match="not in this point client's database") as refused:
         call_command("demo", code="demo-furong-point")
     assert "DoesNotExist" not in str(refused.value) and "matching query" not in str(refused.value)
     assert "GAOKAO_MODE=client" in str(refused.value)
 
 
-def test_issue20_demo_code_on_a_server_without_the_demo_says_run_it_first():
+def test_r4_issue20_demo_code_on_a_server_without_the_demo_says_run_it_first():
     with pytest.raises(CommandError, match="run bin/demo first"):
         call_command("demo", code="demo-furong-point")

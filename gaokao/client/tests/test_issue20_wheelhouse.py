@@ -53,7 +53,7 @@ def names(folder: Path) -> set[str]:
     return {p.name.split("-")[0].lower() for p in folder.glob("*.whl")}
 
 
-def test_issue20_the_windows_folder_holds_every_wheel_and_the_scripts(tmp_path, own_wheel):
+def test_r4_issue20_the_windows_folder_holds_every_wheel_and_the_scripts(tmp_path, own_wheel):
     folder = tmp_path / "win"
     call_command("client", "wheelhouse", str(folder), "--platform", "win_amd64", wheel=own_wheel)
     wheels = names(folder)
@@ -69,7 +69,7 @@ def test_issue20_the_windows_folder_holds_every_wheel_and_the_scripts(tmp_path, 
         )
 
 
-def test_issue20_this_machines_folder_installs_offline_into_a_fresh_venv(tmp_path, own_wheel):
+def test_r4_issue20_this_machines_folder_installs_offline_into_a_fresh_venv(tmp_path, own_wheel):
     folder = tmp_path / "linux"
     call_command("client", "wheelhouse", str(folder), wheel=own_wheel)
     home, app = tmp_path / "home", tmp_path / "app"

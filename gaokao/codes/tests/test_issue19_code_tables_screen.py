@@ -34,7 +34,9 @@ def events(action):
     return AuditEvent.objects.filter(action=action, target_type="codes.code")
 
 
-def test_issue19_the_province_adds_a_code_audited_with_who_and_why(client, season, province_user):
+def test_e3_issue19_the_province_adds_a_code_audited_with_who_and_why(
+    client, season, province_user
+):
     client.force_login(province_user)
     assert client.get(TABLES).status_code == 200
     shown = client.get(ETHNICITY)
@@ -55,7 +57,7 @@ def test_issue19_the_province_adds_a_code_audited_with_who_and_why(client, seaso
     assert event in trail.context["page"].object_list
 
 
-def test_issue19_renaming_a_code_records_the_diff(client, season, province_user, row):
+def test_e3_issue19_renaming_a_code_records_the_diff(client, season, province_user, row):
     client.force_login(province_user)
     data = {"name": "其他民族", "sort_order": row.sort_order, "reason": REASON}
     assert client.post(row_url(row), data).status_code == 302
@@ -70,7 +72,7 @@ def test_issue19_renaming_a_code_records_the_diff(client, season, province_user,
     assert events(Action.CONFIG_CHANGED).count() == 1
 
 
-def test_issue19_retiring_and_restoring_a_code(client, season, province_user, row):
+def test_e3_issue19_retiring_and_restoring_a_code(client, season, province_user, row):
     client.force_login(province_user)
     data = {"name": row.name, "sort_order": row.sort_order, "reason": REASON}
     assert client.post(row_url(row), {**data, "action": "retire"}).status_code == 302
@@ -84,7 +86,7 @@ def test_issue19_retiring_and_restoring_a_code(client, season, province_user, ro
     assert changes == [{"is_active": [True, False]}, {"is_active": [False, True]}]
 
 
-def test_issue19_a_code_records_hold_is_not_deleted_and_says_how_many(
+def test_e3_issue19_a_code_records_hold_is_not_deleted_and_says_how_many(
     client, season, point, province_user, row, english
 ):
     CandidateFactory.create_batch(2, season=season, point=point, ethnicity="97")
@@ -105,7 +107,7 @@ def test_issue19_a_code_records_hold_is_not_deleted_and_says_how_many(
     assert event.detail["reason"] == REASON
 
 
-def test_issue19_a_blank_reason_changes_no_code_and_keeps_the_typing(
+def test_e3_issue19_a_blank_reason_changes_no_code_and_keeps_the_typing(
     client, season, province_user, row
 ):
     client.force_login(province_user)
@@ -121,7 +123,7 @@ def test_issue19_a_blank_reason_changes_no_code_and_keeps_the_typing(
     assert not AuditEvent.objects.filter(target_type="codes.code").exists()
 
 
-def test_issue19_a_code_already_in_the_table_is_refused_as_typed(
+def test_e3_issue19_a_code_already_in_the_table_is_refused_as_typed(
     client, season, province_user, english
 ):
     client.force_login(province_user)
@@ -133,7 +135,7 @@ def test_issue19_a_code_already_in_the_table_is_refused_as_typed(
     assert not AuditEvent.objects.filter(target_type="codes.code").exists()
 
 
-def test_issue19_code_services_refuse_other_users_and_blank_reasons(
+def test_e3_issue19_code_services_refuse_other_users_and_blank_reasons(
     season, province_user, county_user, row
 ):
     with pytest.raises(PermissionDenied):
@@ -146,7 +148,7 @@ def test_issue19_code_services_refuse_other_users_and_blank_reasons(
 
 
 @pytest.mark.parametrize("who", ["city_user", "county_user", "point_user"])
-def test_issue19_other_levels_are_refused_the_code_tables(client, request, season, row, who):
+def test_e3_issue19_other_levels_are_refused_the_code_tables(client, request, season, row, who):
     client.force_login(request.getfixturevalue(who))
     for url in (TABLES, ETHNICITY, row_url(row)):
         assert client.get(url).status_code == 403, url
@@ -158,7 +160,7 @@ def test_issue19_other_levels_are_refused_the_code_tables(client, request, seaso
     assert not AuditEvent.objects.filter(target_type="codes.code").exists()
 
 
-def test_issue19_another_provinces_authority_is_refused_the_code_tables(client, season, row):
+def test_e3_issue19_another_provinces_authority_is_refused_the_code_tables(client, season, row):
     client.force_login(staff_for(ProvinceFactory(code="440000", name="广东省")))
     assert client.get(TABLES).status_code == 403
     data = {"name": "改名", "sort_order": "1", "reason": REASON, "action": "retire"}
@@ -167,12 +169,12 @@ def test_issue19_another_provinces_authority_is_refused_the_code_tables(client, 
     assert row.is_active
 
 
-def test_issue19_the_code_tables_are_in_the_provinces_navigation(client, season, province_user):
+def test_e3_issue19_the_code_tables_are_in_the_provinces_navigation(client, season, province_user):
     client.force_login(province_user)
     assert f'href="{TABLES}"' in client.get(reverse("office:home")).text
 
 
-def test_issue19_every_coded_candidate_field_is_counted_for_its_table():
+def test_e3_issue19_every_coded_candidate_field_is_counted_for_its_table():
     counted = {(table, field) for table, uses in services.USED_IN.items() for _m, field in uses}
     for field, table in CODE_FIELDS.items():
         assert (table, field) in counted

@@ -27,7 +27,7 @@ def test_r4_the_point_client_is_published_for_the_points_to_download(
     assert notice.title in client.get(reverse("notices:list")).text
 
 
-def test_issue20_the_published_guide_is_the_one_in_docs(county, tmp_path):
+def test_r4_issue20_the_published_guide_is_the_one_in_docs(county, tmp_path):
     """One home for the guide for point staff: docs/point-guide.md, server filled in; it
     names the reader, the data folder, the client's own authenticator entry and the key."""
     from django.conf import settings

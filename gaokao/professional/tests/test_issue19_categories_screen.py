@@ -75,7 +75,7 @@ def register(candidate, category, status=Registration.Status.PAID, **kw) -> Regi
 # ── changes, audited ──────────────────────────────────────────────────────────────────
 
 
-def test_issue19_the_province_changes_a_fee_audited_with_diff_who_and_why(
+def test_o6_issue19_the_province_changes_a_fee_audited_with_diff_who_and_why(
     client, art, province_user, english
 ):
     client.force_login(province_user)
@@ -98,13 +98,13 @@ def test_issue19_the_province_changes_a_fee_audited_with_diff_who_and_why(
     assert REASON in trail.text
 
 
-def test_issue19_saving_a_category_unchanged_records_nothing(client, art, province_user):
+def test_o6_issue19_saving_a_category_unchanged_records_nothing(client, art, province_user):
     client.force_login(province_user)
     assert client.post(edit_url(art), form_data(art)).status_code == 302
     assert not config_events().exists()
 
 
-def test_issue19_the_province_adds_a_category_audited(client, season, province_user, candidate):
+def test_o6_issue19_the_province_adds_a_category_audited(client, season, province_user, candidate):
     client.force_login(province_user)
     answer = client.post(PAGE, new_data(main_items="独舞、群舞"))
     assert answer.status_code == 302
@@ -118,7 +118,7 @@ def test_issue19_the_province_adds_a_category_audited(client, season, province_u
     assert added in professional.categories_for(candidate)  # offered to an art candidate
 
 
-def test_issue19_a_category_no_longer_offered_leaves_the_candidates_choice(
+def test_o6_issue19_a_category_no_longer_offered_leaves_the_candidates_choice(
     client, art, music, province_user, candidate
 ):
     client.force_login(province_user)
@@ -132,7 +132,9 @@ def test_issue19_a_category_no_longer_offered_leaves_the_candidates_choice(
     assert event.detail["changes"] == {"is_active": [True, False]}
 
 
-def test_issue19_items_and_tracks_can_change_while_no_registration_holds_them(music, province_user):
+def test_o6_issue19_items_and_tracks_can_change_while_no_registration_holds_them(
+    music, province_user
+):
     diff = config.change_category(
         music,
         name=music.name,
@@ -151,7 +153,7 @@ def test_issue19_items_and_tracks_can_change_while_no_registration_holds_them(mu
     assert diff["sort_order"] == [0, 5]
 
 
-def test_issue19_the_service_changes_only_what_it_is_given(art, province_user):
+def test_o6_issue19_the_service_changes_only_what_it_is_given(art, province_user):
     art.is_active = False
     art.save()
     diff = config.change_category(art, fee_fen=9900, reason=REASON, by=province_user)
@@ -162,7 +164,7 @@ def test_issue19_the_service_changes_only_what_it_is_given(art, province_user):
         config.change_category(art, code="XX", reason=REASON, by=province_user)
 
 
-def test_issue19_an_item_or_track_that_registrations_hold_is_not_taken_away(
+def test_o6_issue19_an_item_or_track_that_registrations_hold_is_not_taken_away(
     client, music, province_user, season, point, english
 ):
     register(make_candidate(season, point), music, main_item="声乐", secondary_item="美声")
@@ -184,7 +186,7 @@ def test_issue19_an_item_or_track_that_registrations_hold_is_not_taken_away(
 # ── a fee change and the orders already made ──────────────────────────────────────────
 
 
-def test_issue19_a_fee_change_leaves_paid_and_started_orders_at_their_own_amount(
+def test_o6_issue19_a_fee_change_leaves_paid_and_started_orders_at_their_own_amount(
     client, art, candidate, season, point, province_user, wechat, clock, english
 ):
     paid = choose(candidate, art)
@@ -214,7 +216,7 @@ def test_issue19_a_fee_change_leaves_paid_and_started_orders_at_their_own_amount
 # ── refusals: the form again, as typed; nothing saved ─────────────────────────────────
 
 
-def test_issue19_a_category_change_without_a_reason_changes_nothing_and_keeps_the_typing(
+def test_o6_issue19_a_category_change_without_a_reason_changes_nothing_and_keeps_the_typing(
     client, art, province_user, english
 ):
     client.force_login(province_user)
@@ -227,7 +229,7 @@ def test_issue19_a_category_change_without_a_reason_changes_nothing_and_keeps_th
     assert not config_events().exists()
 
 
-def test_issue19_the_service_refuses_a_blank_reason(art, province_user, english):
+def test_o6_issue19_the_service_refuses_a_blank_reason(art, province_user, english):
     with pytest.raises(config.CategoryRefused) as refused:
         config.change_category(
             art,
@@ -246,7 +248,9 @@ def test_issue19_the_service_refuses_a_blank_reason(art, province_user, english)
 
 
 @pytest.mark.parametrize("typed", ["-5", "abc", "12.345"])
-def test_issue19_an_invalid_fee_is_shown_again_and_nothing_saved(client, art, province_user, typed):
+def test_o6_issue19_an_invalid_fee_is_shown_again_and_nothing_saved(
+    client, art, province_user, typed
+):
     client.force_login(province_user)
     answer = client.post(edit_url(art), form_data(art, fee=typed))
     assert answer.status_code == 200
@@ -257,7 +261,7 @@ def test_issue19_an_invalid_fee_is_shown_again_and_nothing_saved(client, art, pr
     assert not config_events().exists()
 
 
-def test_issue19_adding_without_a_reason_or_with_a_bad_fee_adds_nothing(
+def test_o6_issue19_adding_without_a_reason_or_with_a_bad_fee_adds_nothing(
     client, season, art, province_user, english
 ):
     client.force_login(province_user)
@@ -276,7 +280,7 @@ def test_issue19_adding_without_a_reason_or_with_a_bad_fee_adds_nothing(
 # ── deleting ──────────────────────────────────────────────────────────────────────────
 
 
-def test_issue19_a_category_with_registrations_is_not_deleted_and_the_count_is_shown(
+def test_o6_issue19_a_category_with_registrations_is_not_deleted_and_the_count_is_shown(
     client, art, season, point, province_user, english
 ):
     register(make_candidate(season, point), art)
@@ -292,7 +296,7 @@ def test_issue19_a_category_with_registrations_is_not_deleted_and_the_count_is_s
     assert not config_events().exists()
 
 
-def test_issue19_a_category_no_registration_holds_is_deleted_audited(client, art, province_user):
+def test_o6_issue19_a_category_no_registration_holds_is_deleted_audited(client, art, province_user):
     client.force_login(province_user)
     assert client.post(edit_url(art), form_data(art, action="delete")).status_code == 302
     assert not Category.objects.filter(pk=art.pk).exists()
@@ -305,7 +309,7 @@ def test_issue19_a_category_no_registration_holds_is_deleted_audited(client, art
 
 
 @pytest.mark.parametrize("who", ["city_user", "county_user", "point_user"])
-def test_issue19_other_levels_are_refused_the_categories_pages(client, request, art, who):
+def test_o6_issue19_other_levels_are_refused_the_categories_pages(client, request, art, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(PAGE).status_code == 403
     assert client.post(PAGE, new_data()).status_code == 403
@@ -318,7 +322,7 @@ def test_issue19_other_levels_are_refused_the_categories_pages(client, request, 
     assert not config_events().exists()
 
 
-def test_issue19_another_provinces_authority_sees_and_changes_none_of_our_categories(
+def test_o6_issue19_another_provinces_authority_sees_and_changes_none_of_our_categories(
     client, art, county_user
 ):
     other = staff_for(ProvinceFactory(code="440000", name="广东省"))
@@ -339,7 +343,7 @@ def test_issue19_another_provinces_authority_sees_and_changes_none_of_our_catego
     assert not config_events().exists()
 
 
-def test_issue19_the_categories_page_is_in_the_provinces_navigation_only(
+def test_o6_issue19_the_categories_page_is_in_the_provinces_navigation_only(
     client, art, province_user, county_user
 ):
     client.force_login(province_user)
@@ -348,7 +352,7 @@ def test_issue19_the_categories_page_is_in_the_provinces_navigation_only(
     assert f'href="{PAGE}"' not in client.get(reverse("office:home")).text
 
 
-def test_issue19_the_point_client_does_not_serve_the_categories_pages(
+def test_o6_issue19_the_point_client_does_not_serve_the_categories_pages(
     client, settings, art, province_user
 ):
     settings.GAOKAO_MODE = "client"

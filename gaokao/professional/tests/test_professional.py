@@ -344,7 +344,7 @@ def test_o6_expire_finds_a_paid_order_before_closing_it(candidate, art, wechat, 
     assert order.state == PaymentOrder.State.PAID
 
 
-def test_issue19_a_choice_of_a_category_no_longer_offered_cannot_be_paid(
+def test_o6_issue19_a_choice_of_a_category_no_longer_offered_cannot_be_paid(
     candidate, art, wechat, clock
 ):
     """The province stops offering a category (专业考试类别): an unpaid choice of it is not

@@ -321,7 +321,7 @@ def test_s7_malformed_and_unknown_keys_answer_404(client, point_user, candidate)
     assert client.get(f"/office/proofreading/{missing}/").status_code == 404
 
 
-def test_issue19_after_the_points_cutoff_the_page_is_read_only_and_says_why(
+def test_s9_issue19_after_the_points_cutoff_the_page_is_read_only_and_says_why(
     client, english, season, candidate
 ):
     phase = add_phase(

@@ -31,7 +31,9 @@ def last_config_event(action=Action.CONFIG_CHANGED) -> AuditEvent:
 # ── the province's cities and counties ──────────────────────────────────────────────────
 
 
-def test_issue19_province_adds_a_county_with_a_diff_who_and_reason(client, province_user, county):
+def test_s2_issue19_province_adds_a_county_with_a_diff_who_and_reason(
+    client, province_user, county
+):
     city = county.parent
     client.force_login(province_user)
     data = {"parent": city.pk, "code": f"{city.code[:4]}97", "name": "新设县", "is_active": "on"}
@@ -45,7 +47,7 @@ def test_issue19_province_adds_a_county_with_a_diff_who_and_reason(client, provi
     assert event.detail["changes"]["name"] == [None, "新设县"]
 
 
-def test_issue19_province_renames_a_city_and_the_diff_is_recorded(client, province_user, county):
+def test_s2_issue19_province_renames_a_city_and_the_diff_is_recorded(client, province_user, county):
     city = county.parent
     client.force_login(province_user)
     form = client.get(reverse("regions:edit", args=[city.code])).context["form"]
@@ -61,7 +63,7 @@ def test_issue19_province_renames_a_city_and_the_diff_is_recorded(client, provin
     )
 
 
-def test_issue19_a_blank_reason_is_refused_and_nothing_is_saved(client, province_user, county):
+def test_s2_issue19_a_blank_reason_is_refused_and_nothing_is_saved(client, province_user, county):
     client.force_login(province_user)
     data = {"code": county.code, "name": "改名县", "parent": county.parent_id, "reason": "  "}
     response = client.post(reverse("regions:edit", args=[county.code]), data)
@@ -75,7 +77,7 @@ def test_issue19_a_blank_reason_is_refused_and_nothing_is_saved(client, province
     assert not AuditEvent.objects.filter(action=Action.CONFIG_CHANGED).exists()
 
 
-def test_issue19_invalid_region_input_is_shown_again(client, province_user, county):
+def test_s2_issue19_invalid_region_input_is_shown_again(client, province_user, county):
     client.force_login(province_user)
     data = {"parent": county.parent_id, "code": "43AB", "name": "错码县", "reason": "新设"}
     response = client.post(reverse("regions:new", args=["county"]), data)
@@ -84,7 +86,7 @@ def test_issue19_invalid_region_input_is_shown_again(client, province_user, coun
     assert not Region.objects.filter(name="错码县").exists()
 
 
-def test_issue19_only_the_province_keeps_regions(client, county, city_user, county_user):
+def test_s2_issue19_only_the_province_keeps_regions(client, county, city_user, county_user):
     for user in (city_user, county_user):
         client.force_login(user)
         for url in (
@@ -98,7 +100,7 @@ def test_issue19_only_the_province_keeps_regions(client, county, city_user, coun
     assert county.name != "x"
 
 
-def test_issue19_another_provinces_user_gets_404(client, county):
+def test_s2_issue19_another_provinces_user_gets_404(client, county):
     other = staff_for(ProvinceFactory(code="440000", name="广东省"))
     client.force_login(other)
     for url in (
@@ -113,7 +115,7 @@ def test_issue19_another_provinces_user_gets_404(client, county):
         units.save_region(county, by=other, reason="越权")
 
 
-def test_issue19_a_region_in_use_is_not_deleted_and_can_be_closed(
+def test_s2_issue19_a_region_in_use_is_not_deleted_and_can_be_closed(
     client, province_user, county, point
 ):
     staff_for(county)
@@ -131,7 +133,7 @@ def test_issue19_a_region_in_use_is_not_deleted_and_can_be_closed(
     assert accounts.manageable_units(staff_for(county.parent)) == []
 
 
-def test_issue19_an_unused_county_is_deleted_with_what_it_held(client, province_user, county):
+def test_s2_issue19_an_unused_county_is_deleted_with_what_it_held(client, province_user, county):
     mistake = CountyFactory(parent=county.parent, name="误建县")
     client.force_login(province_user)
     response = client.post(reverse("regions:delete", args=[mistake.code]), {"reason": "误建"})
@@ -142,7 +144,7 @@ def test_issue19_an_unused_county_is_deleted_with_what_it_held(client, province_
     assert event.detail["reason"] == "误建"
 
 
-def test_issue19_the_city_county_code_stays_once_numbers_exist(province_user, number_range):
+def test_s2_issue19_the_city_county_code_stays_once_numbers_exist(province_user, number_range):
     county = number_range.point.county
     county.registration_code = "9999"
     with pytest.raises(rules.UnitRefused) as refused:
@@ -155,7 +157,7 @@ def test_issue19_the_city_county_code_stays_once_numbers_exist(province_user, nu
 # ── a county's registration points ─────────────────────────────────────────────────────
 
 
-def test_issue19_county_adds_a_point_with_a_diff_who_and_reason(client, county_user, county):
+def test_s2_issue19_county_adds_a_point_with_a_diff_who_and_reason(client, county_user, county):
     client.force_login(county_user)
     page = client.get(reverse("regions:point_new"))
     code = page.context["form"].initial["code"]
@@ -174,7 +176,7 @@ def test_issue19_county_adds_a_point_with_a_diff_who_and_reason(client, county_u
     assert event.detail["changes"]["code"] == [None, code]
 
 
-def test_issue19_a_point_code_outside_the_countys_prefix_is_shown_again(
+def test_s2_issue19_a_point_code_outside_the_countys_prefix_is_shown_again(
     client, county_user, county
 ):
     client.force_login(county_user)
@@ -186,7 +188,7 @@ def test_issue19_a_point_code_outside_the_countys_prefix_is_shown_again(
     assert not RegistrationPoint.objects.filter(name="外码报名点").exists()
 
 
-def test_issue19_county_closes_a_point_with_a_reason(client, county_user, point):
+def test_s2_issue19_county_closes_a_point_with_a_reason(client, county_user, point):
     client.force_login(county_user)
     url = reverse("regions:point_edit", args=[point.code])
     blank = client.post(url, {"code": point.code, "name": point.name, "reason": ""})
@@ -201,7 +203,7 @@ def test_issue19_county_closes_a_point_with_a_reason(client, county_user, point)
     assert (event.actor, event.detail["reason"]) == (county_user, "学校撤并")
 
 
-def test_issue19_a_point_in_use_is_not_deleted(client, county_user, point):
+def test_s2_issue19_a_point_in_use_is_not_deleted(client, county_user, point):
     staff_for(point)
     client.force_login(county_user)
     url = reverse("regions:point_delete", args=[point.code])
@@ -212,7 +214,7 @@ def test_issue19_a_point_in_use_is_not_deleted(client, county_user, point):
     assert not AuditEvent.objects.filter(action=Action.CONFIG_DELETED).exists()
 
 
-def test_issue19_an_unused_point_is_deleted_with_an_audit(client, county_user, county):
+def test_s2_issue19_an_unused_point_is_deleted_with_an_audit(client, county_user, county):
     mistake = PointFactory(county=county)
     client.force_login(county_user)
     client.post(reverse("regions:point_delete", args=[mistake.code]), {"reason": "重复"})
@@ -220,7 +222,7 @@ def test_issue19_an_unused_point_is_deleted_with_an_audit(client, county_user, c
     assert last_config_event(Action.CONFIG_DELETED).detail["reason"] == "重复"
 
 
-def test_issue19_a_points_code_stays_once_it_has_numbers(county_user, number_range):
+def test_s2_issue19_a_points_code_stays_once_it_has_numbers(county_user, number_range):
     point = number_range.point
     point.code = point.code[:4] + "999"
     with pytest.raises(rules.UnitRefused) as refused:
@@ -228,7 +230,7 @@ def test_issue19_a_points_code_stays_once_it_has_numbers(county_user, number_ran
     assert "code" in refused.value.message_dict
 
 
-def test_issue19_another_countys_user_gets_404_for_this_countys_points(
+def test_s2_issue19_another_countys_user_gets_404_for_this_countys_points(
     client, other_county_user, point
 ):
     client.force_login(other_county_user)
@@ -246,7 +248,7 @@ def test_issue19_another_countys_user_gets_404_for_this_countys_points(
         units.save_point(point, by=other_county_user, reason="越权")
 
 
-def test_issue19_a_city_reads_its_counties_points_and_edits_none(
+def test_s2_issue19_a_city_reads_its_counties_points_and_edits_none(
     client, city_user, other_city_user, point
 ):
     client.force_login(city_user)
@@ -263,7 +265,7 @@ def test_issue19_a_city_reads_its_counties_points_and_edits_none(
     assert client.get(reverse("regions:points", args=[point.county.code])).status_code == 404
 
 
-def test_issue19_point_staff_have_no_regions_screen(client, point_user, point):
+def test_s2_issue19_point_staff_have_no_regions_screen(client, point_user, point):
     client.force_login(point_user)
     for url in (
         reverse("regions:index"),

@@ -59,7 +59,7 @@ def config_events():
     return AuditEvent.objects.filter(action=Action.CONFIG_CHANGED, target_type="seasons.phase")
 
 
-def test_issue19_the_province_moves_a_countys_cutoff_audited_with_diff_who_and_why(
+def test_r2_issue19_the_province_moves_a_countys_cutoff_audited_with_diff_who_and_why(
     client, main, province_user, english
 ):
     client.force_login(province_user)
@@ -92,13 +92,13 @@ def test_issue19_the_province_moves_a_countys_cutoff_audited_with_diff_who_and_w
     assert REASON in trail.text and "2019-11-07T18:00:00+08:00" in trail.text  # why, and the diff
 
 
-def test_issue19_saving_the_phase_unchanged_records_nothing(client, main, province_user):
+def test_r2_issue19_saving_the_phase_unchanged_records_nothing(client, main, province_user):
     client.force_login(province_user)
     assert client.post(edit_url(main), form_data(main)).status_code == 302
     assert not config_events().exists()
 
 
-def test_issue19_a_phase_change_without_a_reason_changes_nothing_and_keeps_the_typing(
+def test_r2_issue19_a_phase_change_without_a_reason_changes_nothing_and_keeps_the_typing(
     client, main, province_user
 ):
     client.force_login(province_user)
@@ -113,7 +113,7 @@ def test_issue19_a_phase_change_without_a_reason_changes_nothing_and_keeps_the_t
     assert not config_events().exists()
 
 
-def test_issue19_cutoffs_out_of_order_are_refused_with_the_typed_values(
+def test_r2_issue19_cutoffs_out_of_order_are_refused_with_the_typed_values(
     client, main, province_user, english
 ):
     client.force_login(province_user)
@@ -129,7 +129,7 @@ def test_issue19_cutoffs_out_of_order_are_refused_with_the_typed_values(
     assert not config_events().exists()
 
 
-def test_issue19_a_window_closing_before_it_opens_or_outside_the_season_is_refused(
+def test_r2_issue19_a_window_closing_before_it_opens_or_outside_the_season_is_refused(
     main, province_user, english
 ):
     with pytest.raises(services.PhaseRefused) as refused:
@@ -152,7 +152,7 @@ def test_issue19_a_window_closing_before_it_opens_or_outside_the_season_is_refus
     assert not config_events().exists()
 
 
-def test_issue19_save_phase_refuses_a_blank_reason_and_other_users(
+def test_r2_issue19_save_phase_refuses_a_blank_reason_and_other_users(
     main, province_user, county_user
 ):
     with pytest.raises(services.PhaseRefused) as refused:
@@ -170,7 +170,7 @@ def test_issue19_save_phase_refuses_a_blank_reason_and_other_users(
 
 
 @pytest.mark.parametrize("who", ["city_user", "county_user", "point_user"])
-def test_issue19_other_levels_are_refused_the_phases_pages(client, request, main, who):
+def test_r2_issue19_other_levels_are_refused_the_phases_pages(client, request, main, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(PAGE).status_code == 403
     assert client.get(edit_url(main)).status_code == 403
@@ -181,7 +181,7 @@ def test_issue19_other_levels_are_refused_the_phases_pages(client, request, main
     assert not config_events().exists()
 
 
-def test_issue19_another_provinces_authority_sees_none_of_our_phases(client, main):
+def test_r2_issue19_another_provinces_authority_sees_none_of_our_phases(client, main):
     other = staff_for(ProvinceFactory(code="440000", name="广东省"))
     client.force_login(other)
     listed = client.get(PAGE)
@@ -193,6 +193,6 @@ def test_issue19_another_provinces_authority_sees_none_of_our_phases(client, mai
     assert not config_events().exists()
 
 
-def test_issue19_the_phases_page_is_in_the_provinces_navigation(client, main, province_user):
+def test_r2_issue19_the_phases_page_is_in_the_provinces_navigation(client, main, province_user):
     client.force_login(province_user)
     assert f'href="{PAGE}"' in client.get(reverse("office:home")).text

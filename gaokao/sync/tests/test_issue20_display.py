@@ -19,7 +19,7 @@ def in_english(english):
     """Labels are asserted in their source language."""
 
 
-def test_issue20_a_time_pulled_through_the_api_is_the_time_the_record_gives(api, make, point):
+def test_r4_issue20_a_time_pulled_through_the_api_is_the_time_the_record_gives(api, make, point):
     read_at = timezone.now().replace(microsecond=123456)
     candidate = make(point, identity_verified_at=read_at)
     [snapshot] = api.get("/pull").json()["candidates"]
@@ -31,7 +31,7 @@ def test_issue20_a_time_pulled_through_the_api_is_the_time_the_record_gives(api,
     assert value_of(candidate, "identity_verified_at") == snapshot["identity_verified_at"]
 
 
-def test_issue20_times_microseconds_apart_are_no_difference():
+def test_r4_issue20_times_microseconds_apart_are_no_difference():
     at = timezone.localtime().replace(microsecond=123456)
     [row] = value_rows(
         {"identity_verified_at": at.replace(microsecond=123072).isoformat()},
@@ -42,7 +42,7 @@ def test_issue20_times_microseconds_apart_are_no_difference():
     assert row["point"] == row["now"] == at.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def test_issue20_codes_show_their_names_and_the_id_number_is_masked(codes):
+def test_r4_issue20_codes_show_their_names_and_the_id_number_is_masked(codes):
     id_number = resident_id(5, birth="20020315")
     shown = dict(
         labelled(
@@ -62,6 +62,6 @@ def test_issue20_codes_show_their_names_and_the_id_number_is_masked(codes):
     assert shown["Document number"] == id_number[:3] + "*" * 11 + id_number[-4:]
 
 
-def test_issue20_the_conflict_page_names_codes_too(codes):
+def test_r4_issue20_the_conflict_page_names_codes_too(codes):
     [row] = value_rows({"sex": "2"}, {"sex": "1"})
     assert (row["point"], row["now"], row["differs"]) == ("女", "男", True)

@@ -72,7 +72,7 @@ def offline_numbers(device, season, point, n):
 # ── enrolment: a block of its own, and which PC it is ──────────────────────────────────
 
 
-def test_issue20_enrolment_reserves_a_block_and_a_second_pc_is_told_it_is_the_second(
+def test_s3_issue20_enrolment_reserves_a_block_and_a_second_pc_is_told_it_is_the_second(
     client, clock, season, point, point_user, big_range
 ):
     user = enrolled(point_user)
@@ -98,7 +98,7 @@ def test_issue20_enrolment_reserves_a_block_and_a_second_pc_is_told_it_is_the_se
         assert allocate_number(season, point, TRACK)[1].endswith("0101")
 
 
-def test_issue20_the_pull_tops_a_device_up_below_the_threshold_only(
+def test_s3_issue20_the_pull_tops_a_device_up_below_the_threshold_only(
     settings, season, point, point_user, big_range, as_device
 ):
     settings.GAOKAO_NUMBER_BLOCK_SIZE, settings.GAOKAO_NUMBER_BLOCK_TOP_UP_BELOW = 10, 4
@@ -123,7 +123,7 @@ def test_issue20_the_pull_tops_a_device_up_below_the_threshold_only(
     assert [(b["first"], b["last"], b["next_serial"]) for b in blocks] == [(1, 10, 8), (11, 17, 11)]
 
 
-def test_issue20_a_used_up_block_is_refused_at_the_point_with_what_to_do(
+def test_s3_issue20_a_used_up_block_is_refused_at_the_point_with_what_to_do(
     settings, english, season, point, point_user, big_range, as_device
 ):
     settings.GAOKAO_NUMBER_BLOCK_SIZE = 2
@@ -142,7 +142,7 @@ def test_issue20_a_used_up_block_is_refused_at_the_point_with_what_to_do(
     assert big_range.next_serial == 3
 
 
-def test_issue20_the_refusal_page_keeps_what_was_typed(
+def test_s3_issue20_the_refusal_page_keeps_what_was_typed(
     settings, english, client, season, point, point_user, big_range, as_device
 ):
     settings.GAOKAO_NUMBER_BLOCK_SIZE = 1
@@ -171,7 +171,7 @@ def test_issue20_the_refusal_page_keeps_what_was_typed(
 # ── a clash all the same: the county's queue, never a dropped candidate ────────────────
 
 
-def test_issue20_a_number_of_another_pcs_block_goes_to_the_county_and_gets_a_fresh_number(
+def test_s3_issue20_a_number_of_another_pcs_block_goes_to_the_county_and_gets_a_fresh_number(
     client, season, point, point_user, county_user, other_county_user, big_range
 ):
     mine = make_device(point, point_user)
@@ -217,7 +217,7 @@ def test_issue20_a_number_of_another_pcs_block_goes_to_the_county_and_gets_a_fre
     assert pulled[str(candidate.pk)]["registration_number"] == candidate.registration_number
 
 
-def test_issue20_a_number_another_record_holds_shows_both_records_to_the_county(
+def test_s3_issue20_a_number_another_record_holds_shows_both_records_to_the_county(
     client, make, season, point, point_user, county_user, device, number_range
 ):
     holder = make(point, registration_number=f"{point.county.registration_code}0003")
@@ -231,7 +231,7 @@ def test_issue20_a_number_another_record_holds_shows_both_records_to_the_county(
     assert holder.name in page and reverse("candidates:detail", args=[holder.pk]) in page
 
 
-def test_issue20_a_revoked_pcs_numbers_are_never_handed_out_again(
+def test_s3_issue20_a_revoked_pcs_numbers_are_never_handed_out_again(
     season, point, point_user, big_range
 ):
     old = make_device(point, point_user)
@@ -250,7 +250,7 @@ def test_issue20_a_revoked_pcs_numbers_are_never_handed_out_again(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issue20_two_pcs_each_take_in_50_offline_and_sync_100_distinct_numbers(
+def test_s3_issue20_two_pcs_each_take_in_50_offline_and_sync_100_distinct_numbers(
     postgresql_only, clock, season, point, point_user, big_range
 ):
     a = make_device(point, point_user)
@@ -277,7 +277,7 @@ def test_issue20_two_pcs_each_take_in_50_offline_and_sync_100_distinct_numbers(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issue20_concurrent_enrolments_and_top_ups_never_overlap(
+def test_s3_issue20_concurrent_enrolments_and_top_ups_never_overlap(
     postgresql_only, season, point, point_user, big_range
 ):
     devices = [

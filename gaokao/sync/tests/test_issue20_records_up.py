@@ -61,7 +61,7 @@ def records(api, incidents=(), entries=(), comments=()):
     return answer.json()["results"]
 
 
-def test_issue20_an_incident_from_the_client_reaches_the_centre_once(
+def test_e4_issue20_an_incident_from_the_client_reaches_the_centre_once(
     api, point, point_user, county_user, device
 ):
     item = incident_item(point, by=point_user.username)
@@ -83,7 +83,7 @@ def test_issue20_an_incident_from_the_client_reaches_the_centre_once(
     assert AuditEvent.objects.filter(action=Action.INCIDENT_REPORTED).count() == 1
 
 
-def test_issue20_each_kind_of_incident_entry_from_the_client_reaches_the_centre_once(
+def test_e4_issue20_each_kind_of_incident_entry_from_the_client_reaches_the_centre_once(
     api, point, point_user, device
 ):
     item = incident_item(point)
@@ -112,7 +112,7 @@ def test_issue20_each_kind_of_incident_entry_from_the_client_reaches_the_centre_
     assert incident.current_level == Level.COUNTY and incident.status == Status.OPEN
 
 
-def test_issue20_an_entry_the_centre_overtook_is_refused_with_the_reason_not_applied_twice(
+def test_e4_issue20_an_entry_the_centre_overtook_is_refused_with_the_reason_not_applied_twice(
     api, point, point_user, county_user, device
 ):
     item = incident_item(point)
@@ -128,7 +128,7 @@ def test_issue20_an_entry_the_centre_overtook_is_refused_with_the_reason_not_app
     assert not IncidentEntry.objects.filter(uid=late["id"]).exists()
 
 
-def test_issue20_a_forged_point_or_region_is_refused_and_nothing_is_stored(
+def test_e4_issue20_a_forged_point_or_region_is_refused_and_nothing_is_stored(
     api, point, other_point, county, device
 ):
     forged = [
@@ -144,7 +144,7 @@ def test_issue20_a_forged_point_or_region_is_refused_and_nothing_is_stored(
     assert Incident.objects.count() == 0 and IncidentEntry.objects.count() == 0
 
 
-def test_issue20_another_points_incident_cannot_be_added_to_or_claimed(
+def test_e4_issue20_another_points_incident_cannot_be_added_to_or_claimed(
     api, point, other_point, device
 ):
     theirs = report_incident(
@@ -165,7 +165,7 @@ def test_issue20_another_points_incident_cannot_be_added_to_or_claimed(
     assert theirs.is_open and theirs.entries.count() == 1
 
 
-def test_issue20_a_comment_from_the_client_reaches_the_centre_once(
+def test_e4_issue20_a_comment_from_the_client_reaches_the_centre_once(
     api, make, point, point_user, device
 ):
     candidate = make(point)
@@ -189,7 +189,7 @@ def test_issue20_a_comment_from_the_client_reaches_the_centre_once(
     assert AuditEvent.objects.filter(action=Action.COMMENT_SAVED).count() == 1
 
 
-def test_issue20_a_comment_changed_at_the_centre_meanwhile_is_not_overwritten(
+def test_e4_issue20_a_comment_changed_at_the_centre_meanwhile_is_not_overwritten(
     api, make, point, point_user, device
 ):
     candidate = make(point)
@@ -208,7 +208,9 @@ def test_issue20_a_comment_changed_at_the_centre_meanwhile_is_not_overwritten(
     assert Comment.objects.get(candidate=candidate).text == "县级意见"
 
 
-def test_issue20_a_comment_on_another_points_candidate_is_refused(api, make, other_point, device):
+def test_e4_issue20_a_comment_on_another_points_candidate_is_refused(
+    api, make, other_point, device
+):
     theirs = make(other_point)
     item = {"id": str(uuid.uuid4()), "candidate": str(theirs.pk), "text": "x", "base_version": 0}
 
@@ -218,7 +220,7 @@ def test_issue20_a_comment_on_another_points_candidate_is_refused(api, make, oth
     assert not Comment.objects.filter(candidate=theirs).exists()
 
 
-def test_issue20_notices_come_down_with_the_pull_only_those_meant_for_the_point(
+def test_e4_issue20_notices_come_down_with_the_pull_only_those_meant_for_the_point(
     api, point, county, other_county, county_user, other_county_user, device, media
 ):
     province = county.parent.parent
@@ -245,7 +247,7 @@ def test_issue20_notices_come_down_with_the_pull_only_those_meant_for_the_point(
     assert download.status_code == 200 and download.content == b"%PDF-1.4 plan"
 
 
-def test_issue20_an_attachment_of_another_countys_notice_is_not_handed_out(
+def test_e4_issue20_an_attachment_of_another_countys_notice_is_not_handed_out(
     api, other_county, other_county_user, device, media
 ):
     theirs = post_notice(

@@ -163,7 +163,7 @@ def test_s3_a_number_outside_the_points_ranges_is_refused(api, county, point, nu
     assert neighbours_range.next_serial == 101
 
 
-def test_issue20_a_used_number_is_a_conflict_for_the_county_never_a_lost_candidate(
+def test_s3_issue20_a_used_number_is_a_conflict_for_the_county_never_a_lost_candidate(
     api, make, point, number_range
 ):
     number = registration_number(point.county.registration_code, 3)
@@ -370,7 +370,7 @@ def fee_table(season):
     seed_fees(season, {"5": 4000})
 
 
-def test_issue19_a_pushed_fee_that_is_not_the_provinces_is_refused(api, make, point, fee_table):
+def test_s5_issue19_a_pushed_fee_that_is_not_the_provinces_is_refused(api, make, point, fee_table):
     candidate = make(point)
 
     wrong = one(api.push(update_change(candidate, fee_fen=5000, fee_receipt="R-1")))
@@ -382,7 +382,7 @@ def test_issue19_a_pushed_fee_that_is_not_the_provinces_is_refused(api, make, po
     assert (candidate.fee_fen, candidate.version) == (4000, 2)
 
 
-def test_issue19_a_pushed_new_candidate_with_a_wrong_fee_is_refused(
+def test_s5_issue19_a_pushed_new_candidate_with_a_wrong_fee_is_refused(
     api, point, number_range, fee_table
 ):
     result = one(api.push(create_change(point, 7, fee_fen=3500, fee_receipt="R-7")))

@@ -22,7 +22,7 @@ def refused_page(response, status: int) -> str:
     return html
 
 
-def test_issue20_a_page_of_another_level_is_refused_with_what_to_do(client, point_user):
+def test_r4_issue20_a_page_of_another_level_is_refused_with_what_to_do(client, point_user):
     client.force_login(point_user)
     html = refused_page(client.get(reverse("accounts:list")), 403)
     assert "You may not open this page" in html and "ask the county office" in html
@@ -31,32 +31,32 @@ def test_issue20_a_page_of_another_level_is_refused_with_what_to_do(client, poin
     assert 'data-testid="signed-in-as"' in html  # the office's own frame and navigation
 
 
-def test_issue20_another_countys_user_is_refused_as_a_page(client, other_county_user, point):
+def test_r4_issue20_another_countys_user_is_refused_as_a_page(client, other_county_user, point):
     client.force_login(other_county_user)
     response = client.get(reverse("office:point", args=[point.code]))
     html = refused_page(response, 404)  # outside the jurisdiction: as if it did not exist
     assert point.name not in html
 
 
-def test_issue20_an_unknown_address_says_so_and_offers_sign_in(client):
+def test_r4_issue20_an_unknown_address_says_so_and_offers_sign_in(client):
     html = refused_page(client.get("/office/no-such-page/"), 404)
     assert "This page does not exist" in html
     assert reverse("office:login") in html  # signed out: the next step is to sign in
 
 
-def test_issue20_the_portal_keeps_its_own_frame(client):
+def test_r4_issue20_the_portal_keeps_its_own_frame(client):
     html = refused_page(client.get("/ks/no-such-page/"), 404)
     assert "Candidates" in html  # the portal's header, not the office's
     assert f'href="{reverse("portal:login")}"' in html
 
 
-def test_issue20_the_sync_api_answers_json(client):
+def test_r4_issue20_the_sync_api_answers_json(client):
     response = client.get("/api/v1/no-such-operation")
     assert response.status_code == 404
     assert response.json()["detail"]
 
 
-def test_issue20_an_expired_form_says_nothing_was_saved(point_user):
+def test_r4_issue20_an_expired_form_says_nothing_was_saved(point_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(point_user)
     response = client.post(reverse("office:logout"))  # without its CSRF token
